@@ -1,0 +1,45 @@
+"""The tsallis-lab command: ledger output, JSON, exit codes and one-line usage errors."""
+
+import json
+import subprocess
+import sys
+
+from tsallis_theory import claims as L
+from tsallis_theory.cli import main
+
+
+def test_check_only_writes_json(tmp_path, capsys):
+    out = tmp_path / "ledger.json"
+    assert main(["check", "--only", "DIR", "LM-COLD", "--json", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "DIR" in printed and "LM-COLD" in printed
+    data = json.loads(out.read_text())
+    assert [c["id"] for c in data["claims"]] == ["DIR", "LM-COLD"]
+    for c in data["claims"]:
+        assert set(c) >= {"id", "source", "status", "evidence", "figures"}
+        assert c["status"] in L.STATUSES
+
+
+def test_unknown_claim_is_usage_error(capsys):
+    assert main(["check", "--only", "NOPE"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown claim ID NOPE" in err[0]
+
+
+def test_unwritable_json_is_usage_error(tmp_path, capsys):
+    assert main(["check", "--only", "DIR", "--json", str(tmp_path / "missing" / "x.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--json" in err[0] and "does not exist" in err[0]
+
+
+def test_bad_subcommand_exit_2_without_traceback():
+    proc = subprocess.run([sys.executable, "-m", "tsallis_theory.cli", "frobnicate"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_report_writes_markdown(tmp_path):
+    assert main(["report", "--out", str(tmp_path), "--only", "DIR", "ATLAS", "--no-progress"]) == 0
+    text = (tmp_path / "report.md").read_text()
+    assert "## DIR:" in text and "## ATLAS:" in text and "## FLOW:" not in text
+    assert json.loads((tmp_path / "ledger.json").read_text())["claims"]

@@ -1,0 +1,206 @@
+"""The claims ledger: every claim of SPEC.md §2–3, by ID, with its source, statement and check.
+
+A check is a function ``check(ctx: CheckContext) -> Verdict`` named by a dotted path
+``"package.module:function"`` and imported only when it runs, so ``tsallis-lab check --only DIR`` does not
+import the LM stack. A claim whose ``check`` is ``None`` reports NOT IMPLEMENTED; it never passes silently.
+
+Verdicts:
+  VERIFIED         the claim holds in our computation, with the evidence stated
+  REFUTED          it does not hold; the evidence says where it breaks
+  PARTIAL          it holds only under conditions, which the evidence names
+  NOT IMPLEMENTED  no check exists yet
+  NOT RUN          the check needs results that have not been produced (it names the command)
+  ERROR            the check crashed (the ledger exits 1)
+
+To add a claim: append a ``Claim`` to ``CLAIMS`` and write its check (see docs/ledger.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+VERIFIED = "VERIFIED"
+REFUTED = "REFUTED"
+PARTIAL = "PARTIAL"
+NOT_IMPLEMENTED = "NOT IMPLEMENTED"
+NOT_RUN = "NOT RUN"
+ERROR = "ERROR"
+STATUSES = (VERIFIED, REFUTED, PARTIAL, NOT_IMPLEMENTED, NOT_RUN, ERROR)
+
+Tier = Literal["fast", "full"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What a check found.
+
+    Attributes:
+      status: one of ``STATUSES``.
+      evidence: one or two sentences with the numbers that decide the status.
+      numbers: the same numbers, machine-readable (residuals, fitted exponents and their standard errors,
+        sample sizes, tolerances).
+      figures: paths of figures that show the evidence.
+    """
+
+    status: str
+    evidence: str
+    numbers: dict[str, Any] = dataclasses.field(default_factory=dict)
+    figures: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}; got {self.status!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckContext:
+    """What a check may use: the tier (``fast`` for ``tsallis-lab check``, ``full`` for ``--full``) and
+    where it may write figures or cached results."""
+
+    tier: Tier = "fast"
+    results_dir: Path = Path("results")
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    id: str
+    source: str
+    statement: str
+    check: str | None = None
+
+    def load_check(self) -> Callable[[CheckContext], Verdict] | None:
+        if self.check is None:
+            return None
+        module_name, _, func_name = self.check.partition(":")
+        return getattr(importlib.import_module(module_name), func_name)
+
+
+CLAIMS: tuple[Claim, ...] = (
+    # Gradient geometry and landscape
+    Claim("DIR", "v1 Prop 4.1",
+          "∇ℓ_q = P^{-q}∇ℓ_0 = P^{1-q}∇ℓ_1 with ∇ℓ_0 = -∇P: one direction for all q, a per-example scalar apart."),
+    Claim("RLVR", "v1 Prop A.1",
+          "With an exact-match verifier, expected reward E[R] = E_data[P]."),
+    Claim("DISP", "v1 Prop B.1, §3.1",
+          "For q > 0, -log_q is strictly convex: J_Q ≥ -log_q(mean P), equality iff P is constant; "
+          "second-order excess ≈ (q/2) P̄^{-q-1} Var(P)."),
+    Claim("ESCORT", "v1 Thm 3.1",
+          "Tabular categorical model, label frequencies α: the minimiser of Σ α_j(-log_q θ_j) is θ*_j ∝ α_j^{1/q} "
+          "for q ∈ (0, 1]; at q = 0 any mode."),
+    Claim("SHARPEN", "v1 Cor B.2",
+          "q = 1 recovers α; q → 0+ tends to the unique mode; ratios (α_j/α_k)^{1/q} grow as q falls."),
+    Claim("PROPER", "v1 Cor B.3",
+          "The q-log scoring rule is strictly proper only at q = 1."),
+    # Dynamics under gradient flow
+    Claim("FLOW", "v1 eq 6",
+          "Under dθ/dt = -∇ℓ_q, dP/dt = P^{2-q}‖s‖² for any differentiable model."),
+    Claim("ESC-LOWER", "v1 Thm 5.1",
+          "If ‖s‖ ≤ C, T_q ≥ C^{-2}∫_{p0}^{δ} u^{q-2} du: Ω(1/p0) at q = 0, Ω(log 1/p0) at q = 1."),
+    Claim("ESC-TIGHT", "v1 Thm 5.2",
+          "With c ≤ ‖s‖ ≤ C, T_q = Θ(p0^{-(1-q)}/(1-q)); log T vs log(1/p0) has slope 1 - q; "
+          "T_q/T_q' = Θ(p0^{-(q'-q)})."),
+    Claim("SIGMOID", "v1 App C.1",
+          "P = σ(θ): dP/dt = P^{2-q}(1-P)² exactly; T_q = ∫ du/(u^{2-q}(1-u)²) ~ p0^{-(1-q)}/(1-q) (q < 1), "
+          "~ log(1/p0) (q = 1)."),
+    Claim("NEAR-OPT", "v1 Prop C.1",
+          "If ‖s‖² depends on θ only through P near the optimum, the time from 1-ε0 to 1-ε1 is the same for all "
+          "q up to a factor 1 + O(ε0)."),
+    # Label noise
+    Claim("NOISE-EQ", "v1 eq 17",
+          "Two labels, flip rate ε: stable contamination p̃* = ε^{1/q}/(ε^{1/q} + (1-ε)^{1/q}); q = 1 fits the "
+          "noise exactly, q → 0 does not."),
+    Claim("NOISE-TIME", "v1 Prop C.2",
+          "From contamination 0+, time to reach η ≪ p̃*(q) is Θ(η^{q+1}/((q+1)ε)); never at q = 0 "
+          "(assumes a score bounded below near the clean vertex)."),
+    Claim("SCHEDULE", "v2 abstract; v1 §5.2",
+          "SFT-then-RLVR is a stepwise q = 1 → 0 schedule: q = 1 escapes cold start fast, then q = 0 stops and "
+          "undoes noise memorisation."),
+    # Estimators
+    Claim("ENDPOINTS", "v1 Prop D.2",
+          "GARL q=0 = Rao-Blackwellised REINFORCE; GARL q=1 = IWAE gradient; PAFT q=1 = EM/TRICE posterior SFT; "
+          "PAFT q=0 = w̄ × posterior-resampled SFT."),
+    Claim("BIAS", "v1 Thm 6.1 (rate O(q/(M P^{q+1}))); v2 abstract (rate O(q/(M P^q)))",
+          "E[ĝ] - ∇ℓ_q = (q/(M P^{q+1}))[((q+1)/2)∇ℓ_1 Var(w) - Cov(g, w)] + O(M^{-2}); exactly 0 at q = 0."),
+    Claim("RLOO-BIAS", "v1 Prop D.1",
+          "The leave-one-out baseline leaves the expectation of the GARL estimator unchanged for every M."),
+    Claim("PAFT-BIAS", "v1 Prop D.3",
+          "E[PAFT | pool] equals the GARL plug-in exactly, so both share the bias for every M."),
+    Claim("VAR", "v1 Prop D.4",
+          "Var(PAFT) = Var(GARL) + E[Var(PAFT | pool)] ≥ Var(GARL)."),
+    Claim("ATLAS", "ours (SPEC §3)",
+          "Every method is f'(P)∇P per example; finite-group hard-verifier estimators have polynomial expected "
+          "amplification, capped near a constant for P ≪ 1/G; a soft verifier escapes the ceiling."),
+    # Empirical (small LM)
+    Claim("LM-COLD", "v1 §7 (Qwen3-0.6B, cold start)",
+          "Cold start: GRPO, RB-RLOO and GARL q ≤ 0.5 stay at 0; GARL q = 0.75 escapes; q = 1 at once."),
+    Claim("LM-WARM", "v1 §7 (warm start)",
+          "Warm start: low-q GARL best where stable; elsewhere GARL collapses while PAFT q = 0.75 stays stable."),
+    Claim("LM-NOISE", "ours (LM analogue of NOISE-EQ/NOISE-TIME)",
+          "With flipped answers, q near 1 puts probability on flipped labels, q = 0 does not; the stepwise "
+          "schedule escapes and stays clean."),
+)
+
+CLAIMS_BY_ID: dict[str, Claim] = {c.id: c for c in CLAIMS}
+
+
+@dataclasses.dataclass(frozen=True)
+class LedgerRow:
+    claim: Claim
+    verdict: Verdict
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.claim.id,
+            "source": self.claim.source,
+            "statement": self.claim.statement,
+            "status": self.verdict.status,
+            "evidence": self.verdict.evidence,
+            "numbers": self.verdict.numbers,
+            "figures": list(self.verdict.figures),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def select(ids: list[str] | None = None) -> list[Claim]:
+    """The claims named by ``ids`` (case-insensitive), in ledger order; all claims if ``ids`` is empty."""
+    if not ids:
+        return list(CLAIMS)
+    wanted = [i.upper() for i in ids]
+    unknown = [i for i in wanted if i not in CLAIMS_BY_ID]
+    if unknown:
+        raise ValueError(f"unknown claim ID {', '.join(unknown)}; known IDs: {', '.join(CLAIMS_BY_ID)}")
+    return [c for c in CLAIMS if c.id in wanted]
+
+
+def run_claim(claim: Claim, ctx: CheckContext) -> LedgerRow:
+    """Run one claim's check; a crash becomes an ERROR verdict carrying the exception."""
+    start = time.perf_counter()
+    try:
+        check = claim.load_check()
+        if check is None:
+            verdict = Verdict(NOT_IMPLEMENTED, "no check implemented yet")
+        else:
+            verdict = check(ctx)
+            if not isinstance(verdict, Verdict):
+                raise TypeError(f"check for {claim.id} returned {type(verdict).__name__}, not Verdict")
+    except Exception as exc:  # noqa: BLE001 - the ledger reports, it does not stop
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        verdict = Verdict(ERROR, f"{type(exc).__name__}: {exc} (at {Path(tb.filename).name}:{tb.lineno})")
+    return LedgerRow(claim, verdict, time.perf_counter() - start)
+
+
+def run_ledger(claims: list[Claim], ctx: CheckContext, progress: bool = True) -> list[LedgerRow]:
+    from tqdm.auto import tqdm
+
+    rows = []
+    bar = tqdm(claims, desc=f"checking claims ({ctx.tier})", unit="claim", disable=not progress, leave=False)
+    for claim in bar:
+        bar.set_postfix_str(claim.id)
+        rows.append(run_claim(claim, ctx))
+    return rows

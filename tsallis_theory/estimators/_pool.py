@@ -1,0 +1,59 @@
+"""Shared pieces of the per-sample-weight estimators: the coefficient pair and pool validation.
+
+An estimator of one example's loss gradient, from a pool of M rollouts z_1..z_M ~ p_θ(z|x), is returned as
+coefficients on the two per-rollout gradients a training loop already has:
+
+    ĝ = Σ_m score[m] · ∇log p_θ(z_m|x) + path[m] · ∇log p_θ(y*|x, z_m)
+
+(a hard 0/1 verifier has no pathwise term: ∇w_m = 0). ``ĝ`` estimates the gradient of the *loss* ℓ_q, so a
+descent step is θ ← θ − lr·ĝ.  Inputs are log w_m = log p_θ(y*|x, z_m) (−inf for a failed hard check).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from tsallis_theory import _validate as V
+
+
+class GradientCoefficients(NamedTuple):
+    """Per-rollout coefficients, each of shape (..., M): ĝ = Σ_m score·∇log p(z_m|x) + path·∇log p(y*|x,z_m)."""
+
+    score: jax.Array
+    path: jax.Array
+
+
+def check_pool(log_w, q, *, min_size: int = 1, name: str = "log_w") -> None:
+    """Validate a pool outside jit: log_w of shape (..., M) with M >= min_size, entries in [-inf, 0], q in [0, 1]."""
+    if V.is_traced(log_w, q):
+        return
+    arr = V.concrete(name, log_w)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must have shape (..., M) with a pool axis last; got a scalar")
+    if arr.shape[-1] < min_size:
+        raise ValueError(f"{name} must hold a pool of M >= {min_size} rollouts on its last axis; got M = {arr.shape[-1]}")
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"{name} must be in [-inf, 0] (log-likelihoods); got NaN")
+    if np.any(arr > 0):
+        raise ValueError(f"{name} must be in [-inf, 0] (log-likelihoods); got {float(arr[arr > 0][0]):g}")
+    V.check_range("q", q, 0.0, 1.0)
+
+
+def log_mean_w(log_w):
+    """log w̄ = log( mean_m w_m ), computed in log space; −inf for an all-failed pool."""
+    m = log_w.shape[-1]
+    return jax.nn.logsumexp(log_w, axis=-1) - jnp.log(m)
+
+
+def pow_from_log(log_x, power):
+    """x^power from log x with 0^0 = 1 (so w̄^{1-q} at q = 1 is 1 even when w̄ = 0)."""
+    return jnp.where(power == 0.0, 1.0, jnp.exp(power * jnp.where(jnp.isneginf(log_x) & (power == 0.0), 0.0, log_x)))
+
+
+def lr_rescale_factor(m: int, q, enabled: bool):
+    """The paper's Alg 1/2 factor M^{-q} (a q-dependent learning-rate rescale), or 1 when disabled."""
+    return jnp.power(float(m), -jnp.asarray(q)) if enabled else 1.0
