@@ -1,0 +1,17 @@
+"""Result files resume after an interruption and ignore a half-written last line."""
+
+from tsallis_theory.results import ResultsFile
+
+
+def test_resume_keeps_finished_rows_and_skips_truncated_line(tmp_path):
+    f = ResultsFile(tmp_path / "rows.jsonl", config={"grid": [1, 2, 3]})
+    f.start()
+    f.append({"q": 0.0, "T": 1.5})
+    f.append({"q": 0.5, "T": 2.5})
+    with f.path.open("a") as fh:
+        fh.write('{"q": 1.0, "T":')  # killed mid-write
+    g = ResultsFile(tmp_path / "rows.jsonl")
+    g.start()  # resume: header kept
+    assert g.header()["config"] == {"grid": [1, 2, 3]}
+    assert g.done_keys(["q"]) == {(0.0,), (0.5,)}
+    assert "git" in g.header()["meta"]
