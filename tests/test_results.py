@@ -15,3 +15,5 @@ def test_resume_keeps_finished_rows_and_skips_truncated_line(tmp_path):
     assert g.header()["config"] == {"grid": [1, 2, 3]}
     assert g.done_keys(["q"]) == {(0.0,), (0.5,)}
     assert "git" in g.header()["meta"]
+    g.append({"q": 1.0, "T": 3.5})
+    assert g.done_keys(["q"]) == {(0.0,), (0.5,), (1.0,)}

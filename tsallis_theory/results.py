@@ -86,6 +86,9 @@ class ResultsFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if fresh or not self.path.exists() or self.header() is None:
             self.path.write_text(json.dumps({"meta": run_metadata(), "config": self.config}, default=float) + "\n")
+        elif not self.path.read_bytes().endswith(b"\n"):
+            with self.path.open("a") as fh:  # end the line cut off by an interruption
+                fh.write("\n")
 
     def append(self, row: dict[str, Any]) -> None:
         with self.path.open("a") as fh:
