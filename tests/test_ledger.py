@@ -72,3 +72,13 @@ def test_crashing_check_becomes_error_verdict():
 def test_verdict_rejects_unknown_status():
     with pytest.raises(ValueError, match="status must be one of"):
         L.Verdict("PASSED", "no")
+
+
+def test_several_checks_combine_to_the_weakest_status():
+    ok = L.Verdict(L.VERIFIED, "exact", {"residual": 0})
+    partial = L.Verdict(L.PARTIAL, "only for bounded scores", {"slope": 0.5})
+    v = L.combine([("symbolic", ok), ("flow", partial)])
+    assert v.status == L.PARTIAL
+    assert v.numbers == {"symbolic": {"residual": 0}, "flow": {"slope": 0.5}}
+    assert "[symbolic] exact" in v.evidence and "[flow] only" in v.evidence
+    assert L.combine([("a", ok), ("b", ok)]).status == L.VERIFIED

@@ -66,18 +66,49 @@ class CheckContext:
     results_dir: Path = Path("results")
 
 
+# When one claim has several checks (a symbolic proof and a numerical experiment, say), the combined
+# status is the weakest of theirs, in this order.
+_WEAKEST_FIRST = (ERROR, REFUTED, PARTIAL, NOT_RUN, NOT_IMPLEMENTED, VERIFIED)
+
+
+def combine(verdicts: list[tuple[str, Verdict]]) -> Verdict:
+    """One verdict from several labelled ones: the weakest status, the evidence and numbers of each kept
+    under its label."""
+    if len(verdicts) == 1:
+        return verdicts[0][1]
+    status = min((v.status for _, v in verdicts), key=_WEAKEST_FIRST.index)
+    evidence = " ".join(f"[{label}] {v.evidence}" for label, v in verdicts)
+    numbers = {label: v.numbers for label, v in verdicts}
+    figures = tuple(f for _, v in verdicts for f in v.figures)
+    return Verdict(status, evidence, numbers, figures)
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
+    """A claim of the paper (or of ours), with its check(s).
+
+    ``check`` is a dotted path ``"package.module:function"``, a tuple of them (each labelled by its module's
+    last name, e.g. ``symbolic`` evidence next to ``flow`` evidence; see ``combine``), or None.
+    """
+
     id: str
     source: str
     statement: str
-    check: str | None = None
+    check: str | tuple[str, ...] | None = None
 
-    def load_check(self) -> Callable[[CheckContext], Verdict] | None:
+    @property
+    def check_paths(self) -> tuple[str, ...]:
         if self.check is None:
-            return None
-        module_name, _, func_name = self.check.partition(":")
-        return getattr(importlib.import_module(module_name), func_name)
+            return ()
+        return (self.check,) if isinstance(self.check, str) else tuple(self.check)
+
+    def load_checks(self) -> list[tuple[str, Callable[[CheckContext], Verdict]]]:
+        loaded = []
+        for path in self.check_paths:
+            module_name, _, func_name = path.partition(":")
+            label = module_name.split(".")[1] if module_name.count(".") else module_name
+            loaded.append((label, getattr(importlib.import_module(module_name), func_name)))
+        return loaded
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -182,13 +213,17 @@ def run_claim(claim: Claim, ctx: CheckContext) -> LedgerRow:
     """Run one claim's check; a crash becomes an ERROR verdict carrying the exception."""
     start = time.perf_counter()
     try:
-        check = claim.load_check()
-        if check is None:
+        checks = claim.load_checks()
+        if not checks:
             verdict = Verdict(NOT_IMPLEMENTED, "no check implemented yet")
         else:
-            verdict = check(ctx)
-            if not isinstance(verdict, Verdict):
-                raise TypeError(f"check for {claim.id} returned {type(verdict).__name__}, not Verdict")
+            found = []
+            for label, check in checks:
+                v = check(ctx)
+                if not isinstance(v, Verdict):
+                    raise TypeError(f"check for {claim.id} returned {type(v).__name__}, not Verdict")
+                found.append((label, v))
+            verdict = combine(found)
     except Exception as exc:  # noqa: BLE001 - the ledger reports, it does not stop
         tb = traceback.extract_tb(exc.__traceback__)[-1]
         verdict = Verdict(ERROR, f"{type(exc).__name__}: {exc} (at {Path(tb.filename).name}:{tb.lineno})")
