@@ -1,0 +1,261 @@
+"""The amplification atlas (claim ATLAS, SPEC §3): every method as f'(P)·∇P per example.
+
+A method's expected update on one example is E[ĝ] = −f'(P)∇P (ĝ estimates a loss gradient), so its
+*amplification* f'(P) says how strongly it pushes an example with success probability P. Population
+values (infinite group):
+
+  rlvr / rloo / rb_reinforce: 1        dr_grpo: (G−1)/G         grpo: ≈ 1/√(P(1−P)) (large G)
+  garl / garl_rloo / paft (J_Q): P^{−q}        iwae / trice (log-likelihood, EM): 1/P
+  maxrl (truncation T): (1 − (1−P)^T)/P        pass_at_k: k(1−P)^{k−1}
+  dco (coverage n): n(1−P)^{n−1}/(1 − (1−P)^n)
+
+Finite group of G rollouts with a 0/1 verifier: if rollout m's weight a(r_m, K) depends only on its own
+reward and the success count K, then (conditioning on r_1, with K' ~ Binomial(G−1, P) the others' count)
+
+    f'_G(P) = G · E_{K'}[ a(1, K'+1) − a(0, K') ],
+
+a polynomial of degree <= G−1 in P: bounded as P → 0, so no such estimator is unbiased for P^{−q}, q > 0,
+and all cap near a constant for P ≪ 1/G (GRPO: √(G−1); GARL: G^q). ``expected_amplification`` reads a(·,·)
+off each estimator's own code on the G+1 canonical pools (K successes first). A soft w_m (teacher-forced
+likelihood) escapes the ceiling: ``soft_amplification`` evaluates the log-w methods on the soft model
+P(θ) = mean_z σ(θ + b_z) exactly. ``escape_time`` integrates the expected-estimator flow dθ/dt = −E[ĝ]
+in u = ln P (SPEC §4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy import integrate, optimize
+from scipy.special import gammaln
+
+from tsallis_theory import _validate as V
+from tsallis_theory import estimators as E
+
+HARD_METHODS = ("rlvr", "rloo", "dr_grpo", "grpo", "garl", "garl_rloo", "paft", "iwae", "trice", "maxrl",
+                "pass_at_k", "dco")
+SOFT_METHODS = ("rb_reinforce", "garl", "garl_rloo", "paft", "iwae", "trice")
+POPULATION_ONLY = ("jq", "log_likelihood")
+METHODS = tuple(dict.fromkeys(HARD_METHODS + SOFT_METHODS + POPULATION_ONLY))
+
+# Hyper-parameters each method needs: q for the J_Q family, k, T, n for the coverage methods.
+_NEEDS = {"garl": "q", "garl_rloo": "q", "paft": "q", "jq": "q", "maxrl": "T", "pass_at_k": "k", "dco": "n"}
+
+
+def _check_method(method: str, params: dict, g: int | None):
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    need = _NEEDS.get(method)
+    if need is not None and params.get(need) is None:
+        raise ValueError(f"method {method!r} needs {need}=...")
+    if need == "q":
+        V.check_range("q", params["q"], 0.0, 1.0)
+    elif need is not None:
+        top = g if g is not None else 10**9
+        if isinstance(params[need], bool) or int(params[need]) != params[need] or not 1 <= params[need] <= top:
+            raise ValueError(f"{need} must be an integer in [1, {top}]; got {params[need]!r}")
+
+
+def population_amplification(method: str, p, *, q=None, k=None, T=None, n=None, g=None, eps: float = 0.0):
+    """f'(P) of the method's population objective (infinite group; GRPO's large-G limit), shape of p.
+
+    ``g`` only enters Dr.GRPO's (G−1)/G; ``eps`` only GRPO (ignored in the large-G limit)."""
+    params = dict(q=q, k=k, T=T, n=n)
+    _check_method(method, params, None)
+    p = np.asarray(p, float)
+    if method in ("rlvr", "rloo", "rb_reinforce"):
+        return np.ones_like(p)
+    if method == "dr_grpo":
+        return np.full_like(p, 1.0 if g is None else (g - 1) / g)
+    if method == "grpo":
+        return 1.0 / np.sqrt(p * (1 - p))
+    if method in ("garl", "garl_rloo", "paft", "jq"):
+        return p ** (-float(q))
+    if method in ("iwae", "trice", "log_likelihood"):
+        return 1.0 / p
+    if method == "maxrl":
+        return -np.expm1(T * np.log1p(-p)) / p
+    if method == "pass_at_k":
+        return k * (1 - p) ** (k - 1)
+    if method == "dco":
+        return n * (1 - p) ** (n - 1) / (-np.expm1(n * np.log1p(-p)))
+    raise AssertionError(method)
+
+
+def _hard_estimator(method: str, q=None, k=None, T=None, n=None, eps: float = 1e-6) -> Callable:
+    """The method's estimator on 0/1 rewards (rewards (B, G) -> GradientCoefficients)."""
+    log = lambda r: jnp.log(r)  # noqa: E731  0/1 rewards as log w in {−inf, 0}
+    return {
+        "rlvr": lambda r: E.rb_reinforce(log(r)),
+        "rloo": E.rloo,
+        "dr_grpo": E.dr_grpo,
+        "grpo": lambda r: E.grpo(r, eps=eps),
+        "garl": lambda r: E.garl_plugin(log(r), q),
+        "garl_rloo": lambda r: E.garl_rloo(log(r), q),
+        # E[PAFT | pool] = GARL plug-in (claim PAFT-BIAS), so the expectation uses the plug-in's weights
+        "paft": lambda r: E.garl_plugin(log(r), q),
+        "iwae": lambda r: E.iwae(log(r)),
+        # E[posterior SFT | pool] = w_m/Σw = IWAE's weights
+        "trice": lambda r: E.iwae(log(r)),
+        "maxrl": lambda r: E.maxrl(r, T),
+        "pass_at_k": lambda r: E.pass_at_k(r, k),
+        "dco": lambda r: E.dco(r, n),
+    }[method]
+
+
+@functools.lru_cache(maxsize=256)
+def count_weights(method: str, g: int, q=None, k=None, T=None, n=None, eps: float = 1e-6):
+    """(a_success(K), a_failure(K)) for K = 0..G read off the estimator on canonical pools; shapes (G+1,).
+
+    a = −score (the weight on ∇log p(τ_m|x) in the *ascent* direction). a_success(0) and a_failure(G)
+    are unused (no such rollout) and set to 0."""
+    pools = (np.arange(g)[None, :] < np.arange(g + 1)[:, None]).astype(float)  # row K: K ones then zeros
+    score = np.asarray(_hard_estimator(method, q, k, T, n, eps)(jnp.asarray(pools)).score)
+    a_s = np.concatenate([[0.0], -score[1:, 0]])
+    a_f = np.concatenate([-score[:-1, g - 1], [0.0]])
+    return a_s, a_f
+
+
+def _binom_pmf(m: int, p):
+    kk = np.arange(m + 1)
+    p = np.asarray(p, float)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lp = (gammaln(m + 1) - gammaln(kk + 1) - gammaln(m - kk + 1)
+              + np.where(kk > 0, kk * np.log(p), 0.0) + np.where(m - kk > 0, (m - kk) * np.log1p(-p), 0.0))
+    return np.exp(lp)
+
+
+def expected_amplification(method: str, p, g: int | None = None, *, q=None, k=None, T=None, n=None,
+                           eps: float = 1e-6):
+    """Exact expected amplification f'_G(P) of ``method`` with G rollouts and a 0/1 verifier.
+
+    E[ĝ] = −f'_G(P)∇P for every model (it depends only on P). ``g=None`` gives the population f'(P).
+
+    Args:
+      method: one of ``METHODS`` (hard-verifier methods: ``HARD_METHODS``).
+      p: success probability P in [0, 1] (array).
+      g: group size G >= 2, or None.
+      q, k, T, n: the method's hyper-parameter (``garl*``/``paft``/``jq``: q; pass_at_k: k; maxrl: T; dco: n).
+      eps: GRPO's std stabiliser (0 gives SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P))).
+
+    Example:
+      >>> round(float(expected_amplification("grpo", 1e-12, 17, eps=0.0)), 6)   # → √(G−1)
+      4.0
+    """
+    if g is None:
+        return population_amplification(method, p, q=q, k=k, T=T, n=n, eps=eps)
+    if isinstance(g, bool) or int(g) != g or int(g) < 2:
+        raise ValueError(f"g must be an integer >= 2 (group size) or None; got {g!r}")
+    g = int(g)
+    _check_method(method, dict(q=q, k=k, T=T, n=n), g)
+    if method not in HARD_METHODS:
+        raise ValueError(f"method {method!r} has no finite-group estimator; use g=None")
+    V.check_range("p", p, 0.0, 1.0)
+    a_s, a_f = count_weights(method, g, None if q is None else float(q), k, T, n, float(eps))
+    pmf = _binom_pmf(g - 1, p)  # (..., G): K' = 0..G−1
+    out = g * (pmf @ (a_s[1:] - a_f[:-1]))
+    return out if np.ndim(out) else float(out)
+
+
+# --- soft verifier: teacher-forced w on the model P(θ) = Σ_z π_z σ(θ + b_z) -----------------------------
+
+@dataclasses.dataclass(frozen=True)
+class SoftModel:
+    """Answer likelihoods w_z = σ(θ + b_z) for Z rationale types drawn from a fixed prior π (default uniform).
+
+    θ moves only the answer likelihood (the pathwise route, ∇log w_z = 1 − w_z); at small P every w_z ∝ e^θ.
+    The same model with sampled answers and a 0/1 check is the hard-verifier case."""
+
+    offsets: tuple[float, ...] = (0.0, -2.0)
+    prior: tuple[float, ...] | None = None
+
+    @property
+    def pi(self) -> np.ndarray:
+        z = len(self.offsets)
+        return np.full(z, 1.0 / z) if self.prior is None else np.asarray(self.prior, float)
+
+    def log_w(self, theta):
+        b = np.asarray(self.offsets)
+        return -np.logaddexp(0.0, -(np.asarray(theta, float)[..., None] + b))  # log σ(θ + b)
+
+    def success(self, theta):
+        return np.exp(self.log_w(theta)) @ self.pi
+
+    def dsuccess(self, theta):
+        w = np.exp(self.log_w(theta))
+        return (w * (1 - w)) @ self.pi
+
+    def theta_of_log_p(self, log_p: float) -> float:
+        """θ with ln P(θ) = log_p (P is increasing in θ)."""
+        guess = log_p - np.log(np.exp(np.asarray(self.offsets)) @ self.pi)
+        f = lambda t: np.log(self.success(t)) - log_p  # noqa: E731
+        lo, hi = guess - 5.0, guess + 5.0
+        while f(lo) > 0:
+            lo -= 10.0
+        while f(hi) < 0:
+            hi += 10.0
+        return optimize.brentq(f, lo, hi, xtol=1e-14, rtol=1e-14)
+
+
+def _soft_estimator(method: str, q=None):
+    return {
+        "rb_reinforce": E.rb_reinforce,
+        "garl": lambda lw: E.garl_plugin(lw, q),
+        "garl_rloo": lambda lw: E.garl_rloo(lw, q),
+        "paft": lambda lw: E.garl_plugin(lw, q),  # E[PAFT | pool] = GARL plug-in (PAFT-BIAS)
+        "iwae": E.iwae,
+        "trice": E.iwae,  # E[posterior SFT | pool] = IWAE weights
+    }[method]
+
+
+@functools.lru_cache(maxsize=64)
+def _soft_pools(model: SoftModel, g: int):
+    from tsallis_theory.estimators.testbed import TabularLatentModel, composition_pools
+
+    tab = TabularLatentModel(np.log(model.pi), np.full(len(model.offsets), 0.5))
+    return composition_pools(tab, g)
+
+
+def soft_amplification(method: str, theta, g: int, *, q=None, model: SoftModel = SoftModel()):
+    """Exact expected amplification −E[ĝ]/(dP/dθ) of a log-w method with a soft verifier, at each θ.
+
+    Sums over all compositions of the G rollouts among the Z types. Args: theta (N,), g >= 1."""
+    if method not in SOFT_METHODS:
+        raise ValueError(f"method must be one of {', '.join(SOFT_METHODS)} for a soft verifier; got {method!r}")
+    _check_method(method, dict(q=q), None)
+    theta = np.atleast_1d(np.asarray(theta, float))
+    pools, probs = _soft_pools(model, int(g))  # (C, G)
+    lw_z = model.log_w(theta)  # (N, Z)
+    lw = lw_z[:, pools]  # (N, C, G)
+    coef = _soft_estimator(method, q)(jnp.asarray(lw))
+    grad_log_w = -np.expm1(lw)  # ∇_θ log σ(θ + b) = 1 − w
+    est = np.sum((np.asarray(coef.path)) * grad_log_w, axis=-1)  # (N, C): score terms vanish (θ not in prior)
+    return -(est @ probs) / model.dsuccess(theta)
+
+
+# --- escape time of the expected-estimator flow -------------------------------------------------------
+
+def escape_time(amplification_of_theta: Callable[[float], float], model: SoftModel, p0: float,
+                delta: float = 0.5) -> float:
+    """T = ∫ dt from P = p0 to δ under dθ/dt = A(θ)·dP/dθ, integrated in u = ln P:
+    dt = du · P / (A(θ) (dP/dθ)²)."""
+    def integrand(u):
+        th = model.theta_of_log_p(u)
+        d = model.dsuccess(th)
+        return float(np.exp(u) / (amplification_of_theta(th) * d * d))
+
+    val, _ = integrate.quad(integrand, np.log(p0), np.log(delta), limit=200, epsabs=0.0, epsrel=1e-9)
+    return val
+
+
+def escape_slope(amplification_of_theta, model: SoftModel, p0s) -> tuple[float, float, np.ndarray]:
+    """Least-squares slope (and its standard error) of log T against log(1/p0); returns the times too."""
+    times = np.array([escape_time(amplification_of_theta, model, p0) for p0 in p0s])
+    x, y = np.log(1.0 / np.asarray(p0s)), np.log(times)
+    (slope, icpt), cov = np.polyfit(x, y, 1, cov=True) if len(x) > 2 else (np.polyfit(x, y, 1), np.zeros((2, 2)))
+    return float(slope), float(np.sqrt(cov[0, 0])), times
