@@ -125,16 +125,18 @@ CLAIMS: tuple[Claim, ...] = (
           "GARL q=0 = Rao-Blackwellised REINFORCE; GARL q=1 = IWAE gradient; PAFT q=1 = EM/TRICE posterior SFT; "
           "PAFT q=0 = w̄ × posterior-resampled SFT."),
     Claim("BIAS", "v1 Thm 6.1 (rate O(q/(M P^{q+1}))); v2 abstract (rate O(q/(M P^q)))",
-          "E[ĝ] - ∇ℓ_q = (q/(M P^{q+1}))[((q+1)/2)∇ℓ_1 Var(w) - Cov(g, w)] + O(M^{-2}); exactly 0 at q = 0."),
+          "E[ĝ] - ∇ℓ_q = (q/(M P^{q+1}))[((q+1)/2)∇ℓ_1 Var(w) - Cov(g, w)] + O(M^{-2}); exactly 0 at q = 0.",
+          "tsallis_theory.estimators.checks:verify_bias"),
     Claim("RLOO-BIAS", "v1 Prop D.1",
           "The leave-one-out baseline leaves the expectation of the GARL estimator unchanged for every M."),
     Claim("PAFT-BIAS", "v1 Prop D.3",
           "E[PAFT | pool] equals the GARL plug-in exactly, so both share the bias for every M."),
     Claim("VAR", "v1 Prop D.4",
-          "Var(PAFT) = Var(GARL) + E[Var(PAFT | pool)] ≥ Var(GARL)."),
+          "Var(PAFT) = Var(GARL) + E[Var(PAFT | pool)] ≥ Var(GARL).", "tsallis_theory.estimators.checks:verify_var"),
     Claim("ATLAS", "ours (SPEC §3)",
           "Every method is f'(P)∇P per example; finite-group hard-verifier estimators have polynomial expected "
-          "amplification, capped near a constant for P ≪ 1/G; a soft verifier escapes the ceiling."),
+          "amplification, capped near a constant for P ≪ 1/G; a soft verifier escapes the ceiling.",
+          "tsallis_theory.atlas:verify_atlas"),
     # Empirical (small LM)
     Claim("LM-COLD", "v1 §7 (Qwen3-0.6B, cold start)",
           "Cold start: GRPO, RB-RLOO and GARL q ≤ 0.5 stay at 0; GARL q = 0.75 escapes; q = 1 at once."),
