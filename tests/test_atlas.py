@@ -59,3 +59,12 @@ def test_soft_amplification_has_no_ceiling():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_study_commands_reject_bad_arguments_with_exit_2(capsys, tmp_path):
+    from tsallis_theory.cli import main
+
+    assert main(["estimators", "--max-m", "4", "--out", str(tmp_path)]) == 2
+    assert main(["atlas", "--group", "1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "--max-m" in err[0] and "--group" in err[1]

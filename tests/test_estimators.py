@@ -54,9 +54,16 @@ def test_grad_success_matches_autodiff():
     np.testing.assert_allclose(SOFT.grad_success(), g, rtol=1e-13)
 
 
+# module-level jits: one XLA compile per pool shape instead of one per primitive (SPEC §4)
+_rloo06 = jax.jit(lambda lw: E.garl_rloo(lw, 0.6))
+_iwae = jax.jit(E.iwae)
+_plugin = jax.jit(E.garl_plugin)
+_rb = jax.jit(E.rb_reinforce)
+
+
 @pytest.mark.parametrize("model", [SOFT, HARD])
 def test_composition_enumeration_equals_ordered_enumeration(model):
-    for est in (lambda lw: E.garl_rloo(lw, 0.6), E.iwae):
+    for est in (_rloo06, _iwae):
         a = T.pool_moments(model, est, 4)
         b = T.pool_moments(model, est, 4, ordered=True)
         np.testing.assert_allclose(a.mean, b.mean, atol=1e-14)
@@ -64,10 +71,10 @@ def test_composition_enumeration_equals_ordered_enumeration(model):
 
 
 def test_reinforce_is_unbiased_for_grad_l0_and_monte_carlo_agrees(key):
-    exact = T.pool_moments(SOFT, E.rb_reinforce, 5)
+    exact = T.pool_moments(SOFT, _rb, 5)
     np.testing.assert_allclose(exact.mean, SOFT.grad_loss(0.0), atol=1e-15)
-    mc = T.mc_moments(key, SOFT, lambda lw: E.garl_plugin(lw, 0.5), 5, 20000)
-    ex = T.pool_moments(SOFT, lambda lw: E.garl_plugin(lw, 0.5), 5)
+    mc = T.mc_moments(key, SOFT, lambda lw: _plugin(lw, 0.5), 5, 20000)
+    ex = T.pool_moments(SOFT, lambda lw: _plugin(lw, 0.5), 5)
     z = (mc.mean - ex.mean) / mc.mean_se
     assert np.all(np.abs(z) < 4.5), z  # Monte Carlo within 4.5 standard errors in every coordinate
     assert abs(mc.variance - ex.variance) < 4.5 * mc.variance_se
@@ -75,7 +82,7 @@ def test_reinforce_is_unbiased_for_grad_l0_and_monte_carlo_agrees(key):
 
 def test_hard_relative_bias_matches_enumeration_and_limits():
     for q in (0.25, 0.75, 1.0):
-        e = T.pool_moments(HARD, lambda lw: E.garl_plugin(lw, q), 6).mean
+        e = T.pool_moments(HARD, lambda lw: _plugin(lw, q), 6).mean
         np.testing.assert_allclose(e / HARD.grad_loss(q) - 1, E.hard_verifier_relative_bias(q, 6, HARD.success),
                                    atol=1e-13)
     assert E.hard_verifier_relative_bias(0.0, 7, 0.3) == pytest.approx(0.0, abs=1e-14)
@@ -89,7 +96,7 @@ def test_leading_term_is_the_large_m_limit_of_the_exact_bias():
     q = 0.5
     errs = []
     for m in (16, 64):
-        b = T.pool_moments(SOFT, lambda lw: E.garl_plugin(lw, q), m).mean - SOFT.grad_loss(q)
+        b = T.pool_moments(SOFT, lambda lw: _plugin(lw, q), m).mean - SOFT.grad_loss(q)
         errs.append(np.linalg.norm(b - E.leading_bias(SOFT, q, m)) / np.linalg.norm(b))
     assert errs[1] < errs[0] / 3 and errs[1] < 0.03
 
