@@ -21,7 +21,10 @@ import sys
 from pathlib import Path
 
 # name -> (one-line help, module with configure(parser) and run(args))
-STUDY_COMMANDS: dict[str, tuple[str, str]] = {}
+STUDY_COMMANDS: dict[str, tuple[str, str]] = {
+    "estimators": ("exact bias and variance of GARL and PAFT (claims BIAS, VAR)", "tsallis_theory.estimators.study"),
+    "atlas": ("amplification atlas of every method, ceiling and escape slopes (claim ATLAS)", "tsallis_theory.atlas_study"),
+}
 
 PROG = "tsallis-lab"
 

@@ -1,19 +1,65 @@
-"""Gradient estimators of J_Q as per-rollout coefficients (GARL, PAFT; baselines to come).
+"""Gradient estimators of J_Q and the baselines, as per-rollout coefficients.
 
-Each estimator maps a pool's log answer likelihoods log w_m to coefficients (score, path) such that the
-loss-gradient estimate is Σ_m score_m ∇log p(z_m|x) + path_m ∇log p(y*|x, z_m). See ``_pool``.
+Each estimator maps one example's pool, log answer likelihoods log w_m (soft) or 0/1 rewards (hard), to
+coefficients (score, path) such that the loss-gradient estimate is
+Σ_m score_m ∇log p(z_m|x) + path_m ∇log p(y*|x, z_m); resampling methods also return their indices. See
+``_pool`` for the convention and docs/estimators.md for how to use them in a training loop.
+
+  GARL (q):           garl_plugin, garl_rloo                      (paper eq 9, eq 12 / Alg 1)
+  PAFT (q):           paft, paft_from_indices, paft_resample      (paper eq 14 / Alg 2)
+  endpoint methods:   rb_reinforce, rb_rloo, iwae, posterior_sft, posterior_sft_from_indices
+  group baselines:    rloo, grpo, dr_grpo
+  coverage methods:   pass_at_k, maxrl, dco                       (0/1 rewards)
+  bias:               hard_verifier_relative_bias, leading_bias   (claim BIAS)
+  testbed:            TabularLatentModel, pool_moments, mc_moments, resampling_moments
 """
 
 from tsallis_theory.estimators._pool import GradientCoefficients
+from tsallis_theory.estimators.bias import hard_verifier_bias_asymptote, hard_verifier_relative_bias, leading_bias
+from tsallis_theory.estimators.coverage import dco, maxrl, pass_at_k
 from tsallis_theory.estimators.garl import garl_plugin, garl_rloo, leave_one_out_log_mean
+from tsallis_theory.estimators.group import dr_grpo, grpo, rloo
+from tsallis_theory.estimators.likelihood import (
+    iwae,
+    posterior_sft,
+    posterior_sft_from_indices,
+    rb_reinforce,
+    rb_rloo,
+)
 from tsallis_theory.estimators.paft import paft, paft_from_indices, paft_resample
+from tsallis_theory.estimators.testbed import (
+    Moments,
+    TabularLatentModel,
+    mc_moments,
+    pool_moments,
+    resampling_moments,
+)
 
 __all__ = [
     "GradientCoefficients",
+    "Moments",
+    "TabularLatentModel",
+    "dco",
+    "dr_grpo",
     "garl_plugin",
     "garl_rloo",
+    "grpo",
+    "hard_verifier_bias_asymptote",
+    "hard_verifier_relative_bias",
+    "iwae",
+    "leading_bias",
     "leave_one_out_log_mean",
+    "maxrl",
+    "mc_moments",
     "paft",
     "paft_from_indices",
     "paft_resample",
+    "pass_at_k",
+    "pool_moments",
+    "posterior_sft",
+    "posterior_sft_from_indices",
+    "rb_reinforce",
+    "rb_rloo",
+    "resampling_moments",
+    "rloo",
 ]

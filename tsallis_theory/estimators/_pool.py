@@ -57,3 +57,36 @@ def pow_from_log(log_x, power):
 def lr_rescale_factor(m: int, q, enabled: bool):
     """The paper's Alg 1/2 factor M^{-q} (a q-dependent learning-rate rescale), or 1 when disabled."""
     return jnp.power(float(m), -jnp.asarray(q)) if enabled else 1.0
+
+
+def check_rewards(rewards, *, min_size: int = 1, binary: bool = False, name: str = "rewards") -> None:
+    """Validate rewards outside jit: shape (..., M) with M >= min_size, entries in [0, 1] (or {0, 1})."""
+    if V.is_traced(rewards):
+        return
+    arr = V.concrete(name, rewards)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must have shape (..., M) with a pool axis last; got a scalar")
+    if arr.shape[-1] < min_size:
+        raise ValueError(f"{name} must hold a pool of M >= {min_size} rollouts on its last axis; got M = {arr.shape[-1]}")
+    V.check_range(name, arr, 0.0, 1.0)
+    if binary and np.any((arr != 0.0) & (arr != 1.0)):
+        raise ValueError(f"{name} must be 0/1 verifier rewards for this estimator; got {float(arr[(arr != 0) & (arr != 1)][0]):g}")
+
+
+def check_count(name: str, value, low: int, high: int) -> int:
+    """Validate an integer hyper-parameter (k, T, K) in [low, high]; returns it as int."""
+    if isinstance(value, bool) or int(value) != value:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}]; got {value!r}")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}]; got {int(value)}")
+    return int(value)
+
+
+def as_float(x):
+    """A jnp float array (float64 when x64 is on)."""
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def zero_path(score) -> GradientCoefficients:
+    """Coefficients of an estimator with no pathwise term (a 0/1 verifier, or a score-only method)."""
+    return GradientCoefficients(score=score, path=jnp.zeros_like(score))

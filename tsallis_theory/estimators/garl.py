@@ -10,8 +10,10 @@ Both are biased for q > 0 at finite M (claim BIAS) and unbiased at q = 0. Endpoi
 q = 0 is Rao–Blackwellised REINFORCE (RLOO form: RB-RLOO), q = 1 the IWAE gradient.
 ``lr_rescale=True`` multiplies by M^{−q} as Alg 1 does.
 
-All-failed pools (every w_m = 0, a cold start with a hard verifier) return zero coefficients: the
-estimator carries no signal there (SPEC, BIAS: "estimate 0 when K = 0").
+All-failed pools (every w_m = 0, a cold start with a hard verifier): the plug-in returns zero coefficients
+(SPEC, BIAS: "estimate 0 when K = 0"), and so does the RLOO form for q < 1. At q = 1 the RLOO baseline
+(w̄_{¬m})^0 = 1 stays, so c_m = −1: the update lowers the failed rollouts' probability. Zeroing it instead
+would change the expectation (it would depend on w_m), breaking RLOO-BIAS for 0/1 verifiers.
 """
 
 from __future__ import annotations
@@ -80,9 +82,11 @@ def garl_rloo(log_w, q, *, lr_rescale: bool = False) -> GradientCoefficients:
     log_w = jnp.asarray(log_w, dtype=jnp.result_type(float))
     q = jnp.asarray(q, dtype=log_w.dtype)
     m = log_w.shape[-1]
-    ratio, any_success = _importance(log_w, q)
+    ratio, _ = _importance(log_w, q)
     baseline = pow_from_log(leave_one_out_log_mean(log_w), 1.0 - q[..., None] if q.ndim else 1.0 - q)
     scale = lr_rescale_factor(m, q, lr_rescale)
-    score = jnp.where(any_success, -(ratio - baseline) / m, 0.0) * scale
+    # The baseline is kept in an all-failed pool (ratio 0 there): zeroing the score only in such pools would
+    # make it depend on w_m and change E[ĝ] at q = 1 (claim RLOO-BIAS); for q < 1 the baseline is 0 there.
+    score = -(ratio - baseline) / m * scale
     path = -ratio / m * scale
     return GradientCoefficients(score=score, path=path)

@@ -1,0 +1,152 @@
+"""Estimators: oracles (brute-force subsets, enumeration, autodiff, closed forms), bad input, jit/vmap."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tsallis_theory import estimators as E
+from tsallis_theory.estimators import testbed as T
+from tsallis_theory.estimators.coverage import maxrl_weights, pass_at_k_weights
+
+SOFT = T.TabularLatentModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3, 0.9]), parameterised=True)
+HARD = T.TabularLatentModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
+
+
+def _brute_subset_weights(rewards, k, per_subset):
+    """Average over all k-subsets S of a per-subset gradient weight vector (the U-statistic, by brute force)."""
+    m = len(rewards)
+    out = np.zeros(m)
+    subsets = list(itertools.combinations(range(m), k))
+    for s in subsets:
+        out[list(s)] += per_subset(np.asarray(rewards)[list(s)])
+    return out / len(subsets)
+
+
+@pytest.mark.parametrize("m,k", [(5, 1), (5, 2), (6, 3), (6, 6)])
+def test_pass_at_k_weights_match_brute_force_subsets(m, k):
+    # pass@k of a subset is max r; its REINFORCE weight on every member is max(r_S)
+    for count in range(m + 1):
+        r = np.array([1.0] * count + [0.0] * (m - count))
+        brute = _brute_subset_weights(r, k, lambda rs: np.full(len(rs), rs.max()))
+        got = -np.asarray(E.pass_at_k(r, k).score)
+        np.testing.assert_allclose(got, brute * k / k, atol=1e-14)  # subset weight already counts k members
+
+
+@pytest.mark.parametrize("m,t", [(5, 1), (5, 3), (6, 6)])
+def test_maxrl_weights_match_brute_force_subsets(m, t):
+    for count in range(m + 1):
+        r = np.array([1.0] * count + [0.0] * (m - count))
+        brute = _brute_subset_weights(r, t, lambda rs: rs / rs.sum() if rs.sum() > 0 else 0 * rs)
+        np.testing.assert_allclose(-np.asarray(E.maxrl(r, t).score), brute, atol=1e-14)
+
+
+def test_tables_have_the_right_shape():
+    assert pass_at_k_weights(4, 2)[0].shape == (5,) and maxrl_weights(4, 2).shape == (5,)
+
+
+def test_grad_success_matches_autodiff():
+    th, phi = jnp.asarray(SOFT.prior_logits), jnp.log(SOFT.w / (1 - SOFT.w))
+    p = lambda th, phi: jax.nn.softmax(th) @ jax.nn.sigmoid(phi)  # noqa: E731
+    g = jnp.concatenate(jax.grad(p, argnums=(0, 1))(th, phi))
+    np.testing.assert_allclose(SOFT.grad_success(), g, rtol=1e-13)
+
+
+# module-level jits: one XLA compile per pool shape instead of one per primitive (SPEC §4)
+_rloo06 = jax.jit(lambda lw: E.garl_rloo(lw, 0.6))
+_iwae = jax.jit(E.iwae)
+_plugin = jax.jit(E.garl_plugin)
+_rb = jax.jit(E.rb_reinforce)
+
+
+@pytest.mark.parametrize("model", [SOFT, HARD])
+def test_composition_enumeration_equals_ordered_enumeration(model):
+    for est in (_rloo06, _iwae):
+        a = T.pool_moments(model, est, 4)
+        b = T.pool_moments(model, est, 4, ordered=True)
+        np.testing.assert_allclose(a.mean, b.mean, atol=1e-14)
+        assert a.variance == pytest.approx(b.variance, rel=1e-12)
+
+
+def test_reinforce_is_unbiased_for_grad_l0_and_monte_carlo_agrees(key):
+    exact = T.pool_moments(SOFT, _rb, 5)
+    np.testing.assert_allclose(exact.mean, SOFT.grad_loss(0.0), atol=1e-15)
+    mc = T.mc_moments(key, SOFT, lambda lw: _plugin(lw, 0.5), 5, 20000)
+    ex = T.pool_moments(SOFT, lambda lw: _plugin(lw, 0.5), 5)
+    z = (mc.mean - ex.mean) / mc.mean_se
+    assert np.all(np.abs(z) < 4.5), z  # Monte Carlo within 4.5 standard errors in every coordinate
+    assert abs(mc.variance - ex.variance) < 4.5 * mc.variance_se
+
+
+def test_hard_relative_bias_matches_enumeration_and_limits():
+    for q in (0.25, 0.75, 1.0):
+        e = T.pool_moments(HARD, lambda lw: _plugin(lw, q), 6).mean
+        np.testing.assert_allclose(e / HARD.grad_loss(q) - 1, E.hard_verifier_relative_bias(q, 6, HARD.success),
+                                   atol=1e-13)
+    assert E.hard_verifier_relative_bias(0.0, 7, 0.3) == pytest.approx(0.0, abs=1e-14)
+    assert E.hard_verifier_relative_bias(1.0, 7, 0.3) == pytest.approx(-(0.7**7), rel=1e-12)
+    r = E.hard_verifier_relative_bias(0.5, 20000, 0.1)
+    assert r == pytest.approx(E.hard_verifier_bias_asymptote(0.5, 20000, 0.1), rel=0.01)
+    assert E.hard_verifier_relative_bias(0.5, 10, 1e-9) == pytest.approx(-1.0, abs=1e-3)
+
+
+def test_leading_term_is_the_large_m_limit_of_the_exact_bias():
+    q = 0.5
+    errs = []
+    for m in (16, 64):
+        b = T.pool_moments(SOFT, lambda lw: _plugin(lw, q), m).mean - SOFT.grad_loss(q)
+        errs.append(np.linalg.norm(b - E.leading_bias(SOFT, q, m)) / np.linalg.norm(b))
+    assert errs[1] < errs[0] / 3 and errs[1] < 0.03
+
+
+def test_grpo_count_weights_closed_form():
+    # K successes of G: success advantage √((G−K)/K), failure −√(K/(G−K)) (population std, eps = 0)
+    g, k = 8, 3
+    r = np.array([1.0] * k + [0.0] * (g - k))
+    s = -np.asarray(E.grpo(r, eps=0.0).score) * g
+    np.testing.assert_allclose(s[:k], np.sqrt((g - k) / k), rtol=1e-13)
+    np.testing.assert_allclose(s[k:], -np.sqrt(k / (g - k)), rtol=1e-13)
+
+
+def test_dco_pass_at_n_equals_reinforce_over_the_whole_group():
+    r = np.array([0.0, 1.0, 0.0, 0.0])
+    np.testing.assert_allclose(E.dco(r).score, -np.ones(4), atol=1e-15)
+
+
+_garl_rloo_jit = jax.jit(E.garl_rloo)
+
+
+def test_jit_and_vmap_agree_with_the_batched_call():
+    rng = np.random.default_rng(0)
+    lw = -rng.exponential(2.0, (7, 5))
+    batched = E.garl_rloo(lw, 0.4)
+    vm = jax.vmap(lambda x: _garl_rloo_jit(x, 0.4))(jnp.asarray(lw))
+    np.testing.assert_allclose(batched.score, vm.score, atol=1e-15)
+    # a group with equal rewards has zero advantage under jit (no NaN from std = 0)
+    np.testing.assert_allclose(jax.jit(E.grpo)(jnp.ones((3, 4))).score, 0.0)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: E.garl_plugin(np.zeros((3, 0)), 0.5), "M >= 1"),
+    (lambda: E.garl_rloo(np.zeros(1), 0.5), "M >= 2"),
+    (lambda: E.rb_rloo(np.zeros(1)), "M >= 2"),
+    (lambda: E.rloo(np.ones(1)), "M >= 2"),
+    (lambda: E.garl_plugin([np.nan, 0.0], 0.5), "NaN"),
+    (lambda: E.garl_plugin([0.1, 0.0], 0.5), r"\[-inf, 0\]"),
+    (lambda: E.garl_plugin([0.0, 0.0], 1.5), "q must be in"),
+    (lambda: E.paft(jax.random.PRNGKey(0), [0.0, -1.0], 0.5, 0), "K"),
+    (lambda: E.posterior_sft(jax.random.PRNGKey(0), [0.0, -1.0], 0), "K"),
+    (lambda: E.grpo([0.2, 1.2]), r"rewards must be in \[0, 1\]"),
+    (lambda: E.grpo([0.2, 0.3], eps=-1.0), "eps"),
+    (lambda: E.pass_at_k([0.0, 0.5], 1), "0/1"),
+    (lambda: E.pass_at_k([0.0, 1.0], 3), "k must be an integer in"),
+    (lambda: E.maxrl([0.0, 1.0], 0), "truncation"),
+    (lambda: E.hard_verifier_relative_bias(0.5, 0, 0.1), "m must be"),
+    (lambda: E.hard_verifier_relative_bias(0.5, 4, 0.0), "p must be"),
+])
+def test_bad_input_is_a_one_line_value_error(call, match):
+    with pytest.raises(ValueError, match=match) as info:
+        call()
+    assert "\n" not in str(info.value)

@@ -1,0 +1,96 @@
+"""Hypothesis properties of the estimators: equivariance, endpoints, signs, exact identities, finiteness.
+
+Estimators are jitted once at module level (SPEC §4) and fed fixed-size pools (M = 5) so nothing recompiles
+per example; floats exclude subnormals, which XLA on CPU flushes to zero.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tsallis_theory import estimators as E
+from tests.strategies import q_unit
+
+M = 5
+_log_w_entry = st.one_of(st.just(-np.inf), st.floats(-1e4, 0.0, allow_nan=False, allow_subnormal=False))
+log_pools = st.lists(_log_w_entry, min_size=M, max_size=M).map(np.array)
+hard_pools = st.lists(st.sampled_from([0.0, 1.0]), min_size=M, max_size=M).map(np.array)
+soft_rewards = st.lists(st.floats(0.0, 1.0, allow_subnormal=False), min_size=M, max_size=M).map(np.array)
+perms = st.permutations(list(range(M))).map(np.array)
+
+_plugin, _rloo = jax.jit(E.garl_plugin), jax.jit(E.garl_rloo)
+_rb, _rbl, _iwae = jax.jit(E.rb_reinforce), jax.jit(E.rb_rloo), jax.jit(E.iwae)
+_paft_idx = jax.jit(E.paft_from_indices)
+_rloo_r, _grpo, _drgrpo = jax.jit(E.rloo), jax.jit(E.grpo), jax.jit(E.dr_grpo)
+_passk = jax.jit(E.pass_at_k, static_argnums=1)
+_maxrl = jax.jit(E.maxrl, static_argnums=1)
+_dco = jax.jit(E.dco, static_argnums=1)
+
+
+def _soft_all(lw, q):
+    return [_plugin(lw, q), _rloo(lw, q), _rb(lw), _rbl(lw), _iwae(lw)]
+
+
+def _hard_all(r):
+    return [_rloo_r(r), _grpo(r), _drgrpo(r), _passk(r, 2), _maxrl(r, 3), _dco(r, 4)]
+
+
+@given(log_pools, q_unit, perms)
+def test_permuting_the_pool_permutes_soft_coefficients(lw, q, perm):
+    for a, b in zip(_soft_all(lw, q), _soft_all(lw[perm], q)):
+        np.testing.assert_allclose(np.asarray(a.score)[perm], b.score, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(a.path)[perm], b.path, atol=1e-12)
+
+
+@given(hard_pools, perms)
+def test_permuting_the_pool_permutes_hard_coefficients(r, perm):
+    for a, b in zip(_hard_all(r), _hard_all(r[perm])):
+        np.testing.assert_allclose(np.asarray(a.score)[perm], b.score, atol=1e-12)
+
+
+@given(log_pools)
+def test_q0_and_q1_endpoints(lw):
+    np.testing.assert_allclose(_plugin(lw, 0.0).score, _rb(lw).score, atol=1e-14)
+    np.testing.assert_allclose(_rloo(lw, 0.0).score, _rbl(lw).score, atol=1e-14)
+    np.testing.assert_allclose(_plugin(lw, 1.0).path, _iwae(lw).path, atol=1e-12)
+
+
+@given(log_pools, q_unit)
+def test_signs_and_sums(lw, q):
+    plug = _plugin(lw, q)
+    assert np.all(np.asarray(plug.score) <= 0)  # descent raises log p of every rollout in proportion to w
+    if np.any(np.isfinite(lw)):
+        assert abs(float(jnp.sum(_iwae(lw).score)) + 1) < 1e-12  # self-normalised
+        # the q = 1 RLOO weights c_m = w_m/w̄ − 1 sum to zero; exp(log w − log w̄) carries a rounding error
+        # of about eps·|log w|, so the tolerance scales with the largest finite |log w|
+        scale = 1.0 + np.max(np.abs(lw[np.isfinite(lw)]))
+        assert abs(float(jnp.sum(_rloo(lw, 1.0).score))) < 1e-14 * scale
+
+
+@given(soft_rewards)
+def test_centred_group_advantages_sum_to_zero(r):
+    for c in (_rloo_r(r), _grpo(r), _drgrpo(r)):
+        assert abs(float(jnp.sum(c.score))) < 1e-12
+        assert np.all(np.asarray(c.path) == 0)
+
+
+@given(log_pools, q_unit)
+def test_paft_conditional_mean_is_the_plugin_exactly(lw, q):
+    # K = 1: E[PAFT | pool] = Σ_m p_m PAFT(indices = [m]), p = w/Σw (PAFT-BIAS on a random pool)
+    if not np.any(np.isfinite(lw)):
+        return
+    p = np.asarray(jax.nn.softmax(jnp.asarray(lw)))
+    idx = jnp.arange(M)[:, None]
+    per = _paft_idx(jnp.broadcast_to(lw, (M, M)), q, idx)
+    cond = np.einsum("m,mj->j", p, np.asarray(per.score))
+    np.testing.assert_allclose(cond, _plugin(lw, q).score, rtol=1e-9, atol=1e-300)
+
+
+@given(log_pools, q_unit)
+def test_finite_on_extreme_and_all_failed_pools(lw, q):
+    for c in _soft_all(lw, q) + [_soft_all(np.full(M, -np.inf), q)[1], _soft_all(np.full(M, -1e4), q)[0]]:
+        assert np.all(np.isfinite(c.score)) and np.all(np.isfinite(c.path))
+    for c in _hard_all(np.zeros(M)):
+        assert np.all(np.asarray(c.score) == 0)  # no success: no signal, never NaN
