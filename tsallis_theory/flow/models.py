@@ -79,10 +79,6 @@ class FlowModel:
         """θ ↦ (ln P, s = ∇ ln P), jitted."""
         return jax.jit(jax.value_and_grad(self.log_p))
 
-    @functools.cached_property
-    def log_p_jit(self):
-        return jax.jit(self.log_p)
-
     def __repr__(self):
         return f"<{type(self).__name__} {self.name!r} dim={self.dim}>"
 
@@ -190,8 +186,8 @@ class TabularLatent(FlowModel):
         else:
             def make(lam):
                 return self.phi_base + lam * self.tilt
-        f = self.log_p_jit
-        lam = _solve_shift(lambda lam: float(f(make(lam))), log_p0, self.name)
+        f = self.value_and_grad
+        lam = _solve_shift(lambda lam: float(f(make(lam))[0]), log_p0, self.name)
         return make(lam)
 
 
@@ -278,12 +274,11 @@ class MLP(FlowModel):
         return jax.nn.log_softmax(self.logits(theta))[0]
 
     def _init_log(self, log_p0):
+        # b2[0] moves only z_0, so logit P moves by the same amount: shift it by logit(p0) − logit(P(base)).
         theta = self.base.copy()
-        z = np.asarray(self.logits(theta))
-        b2_0 = self.dim - self.classes
-        # softmax(z)[0] = p0  ⇔  z_0 = logit(p0) + ln Σ_{j>0} e^{z_j}
-        z0 = log_p0 - _log1mexp(log_p0) + np.log(np.sum(np.exp(z[1:])))
-        theta[b2_0] += z0 - z[0]
+        log_p_base = float(self.value_and_grad(theta)[0])
+        logit = lambda lp: lp - _log1mexp(lp)  # noqa: E731
+        theta[self.dim - self.classes] += logit(log_p0) - logit(log_p_base)
         return theta
 
 
