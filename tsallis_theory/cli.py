@@ -21,7 +21,9 @@ import sys
 from pathlib import Path
 
 # name -> (one-line help, module with configure(parser) and run(args))
-STUDY_COMMANDS: dict[str, tuple[str, str]] = {}
+STUDY_COMMANDS: dict[str, tuple[str, str]] = {
+    "flow": ("escape times across q: sweep, fitted slopes, figures/flow_*.png", "tsallis_theory.flow.cli"),
+}
 
 PROG = "tsallis-lab"
 

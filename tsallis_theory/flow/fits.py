@@ -65,6 +65,14 @@ def in_window(rows, window=WINDOW):
     return [r for r in rows if lo * (1 - 1e-9) <= r["p0"] <= hi * (1 + 1e-9)]
 
 
+def fit_window(rows):
+    """WINDOW when it holds at least 3 grid values of p0, else the whole p0 range of ``rows`` (small grids)."""
+    p0s = sorted({r["p0"] for r in rows if r.get("kind") == "escape"})
+    if len(in_window([{"p0": p} for p in p0s])) >= 3:
+        return WINDOW
+    return (p0s[0], p0s[-1])
+
+
 def slope(rows, model, q, window=WINDOW) -> SlopeFit:
     rs = in_window(escape_rows(rows, model, q), window)
     return ols_slope([-np.log(r["p0"]) for r in rs], [np.log(r["T"]) for r in rs])
