@@ -8,6 +8,8 @@ Along the flow, d ln P/dt = P^{1−q}‖s‖² (eq 6 divided by P). Two solvers,
       T_q = ∫_{ln p0}^{ln δ} e^{−(1−q)u} / h(e^u) du
           = p0^{−(1−q)} ∫ e^{−(1−q)(u − ln p0)} / h(e^u) du      (scipy quad on the bounded factor)
 
+  or the same as a scalar ODE in (u = ln P, clocks) with an event on u = ln δ (``method="ode-lnp"``);
+
 * an ODE for any model, in rescaled time ds = P^{1−q} dt, where the path no longer depends on q:
 
       dθ/ds = s(θ) = ∇ ln P(θ),    dτ_q/ds = e^{−(1−q)(ln P(θ) − ln p0)},    t_q = p0^{−(1−q)} τ_q,
@@ -30,7 +32,7 @@ from tsallis_theory import _validate as V
 from tsallis_theory.flow.models import FlowModel, get_model
 
 Q_RANGE = (0.0, 1.0)
-METHODS = ("auto", "quad", "ode")
+METHODS = ("auto", "quad", "ode-lnp", "ode")
 
 # Solver tolerances: the sigmoid's escape time matches its closed form to 1e-9 relative down to p0 = 1e-12
 # (tests/test_flow_escape.py).
@@ -103,6 +105,33 @@ def quad_time(score_sq_from_log_p, q, log_p0, log_target):
     return out
 
 
+def lnp_ode_time(score_sq_from_log_p, q, log_p0, log_target, *, rtol=ODE_RTOL, atol=ODE_ATOL):
+    """The scalar flow in (ln P, clocks) when ‖s‖² = h(ln P): du/ds = h(u), dτ_q/ds = e^{−(1−q)(u − ln p0)},
+    terminal event u = ln δ (direction +1); T_q = p0^{−(1−q)} τ_q. NumPy right-hand side, shape (nq,) out.
+
+    Returns (times, event_residual) with the residual u(s_event) − ln δ of the located root.
+    """
+    a = 1.0 - np.asarray(q, dtype=np.float64)
+
+    def fun(s, y):
+        return np.concatenate([[score_sq_from_log_p(y[0])], np.exp(-a * (y[0] - log_p0))])
+
+    def event(s, y):
+        return y[0] - log_target
+
+    event.terminal = True
+    event.direction = 1.0
+    y0 = np.concatenate([[log_p0], np.zeros(len(a))])
+    sol = integrate.solve_ivp(fun, (0.0, S_MAX), y0, method="DOP853", rtol=rtol, atol=atol, events=event)
+    if sol.status != 1:
+        raise ValueError(f"target = {np.exp(log_target):.3g} was not reached (the scalar flow stalled)")
+    y = sol.y_events[0][0]
+    # one Newton step in s on u: Δs = −(u − ln δ)/h(u)
+    ds = -(y[0] - log_target) / score_sq_from_log_p(y[0])
+    clocks = y[1:] + ds * np.exp(-a * (y[0] - log_p0))
+    return np.exp(-a * log_p0) * clocks, float(y[0] + ds * score_sq_from_log_p(y[0]) - log_target)
+
+
 def quad_score_bounds(score_sq_from_log_p, log_p0, log_target, num=4001):
     """(min ‖s‖, max ‖s‖) of h over [ln p0, ln δ] on a fine grid (endpoints included)."""
     h = score_sq_from_log_p(np.linspace(log_p0, log_target, num))
@@ -141,11 +170,8 @@ class FlowSolution:
 
 def _log_p_and_scores(model: FlowModel, thetas: np.ndarray):
     """ln P and ‖s‖ at each row of ``thetas`` (shape (n, dim)), with the model's one jitted function."""
-    vg = model.value_and_grad
-    out = [vg(th) for th in thetas]
-    log_p = np.array([float(lp) for lp, _ in out])
-    norms = np.array([float(np.sqrt(np.sum(np.asarray(g) ** 2))) for _, g in out])
-    return log_p, norms
+    out = np.array([model.log_p_and_score(th) for th in thetas])
+    return out[:, 0], np.sqrt(np.sum(out[:, 1:] ** 2, axis=1))
 
 
 def solve_flow(model: FlowModel, q, theta0, log_target, *, rtol=ODE_RTOL, atol=ODE_ATOL, s_max=None,
@@ -160,17 +186,25 @@ def solve_flow(model: FlowModel, q, theta0, log_target, *, rtol=ODE_RTOL, atol=O
     a = 1.0 - q
     theta0 = np.asarray(theta0, dtype=np.float64)
     vg = model.value_and_grad
-    lp0 = float(vg(theta0)[0])
+    flat = model.log_p_and_score
+    lp0 = float(flat(theta0)[0])
     if not lp0 < log_target:
         raise ValueError(f"target: the start already has ln P = {lp0:.6g} >= ln target = {log_target:.6g}")
     dim = model.dim
+    last = {"theta": None, "out": None}
+
+    def lp_and_score(theta):
+        # DOP853 evaluates f at each step's end and the event then asks for ln P at the same θ: reuse it
+        if last["theta"] is None or not np.array_equal(theta, last["theta"]):
+            last["theta"], last["out"] = theta.copy(), flat(theta)
+        return last["out"]
 
     def fun(s, y):
-        lp, g = vg(y[:dim])
-        return np.concatenate([np.asarray(g), np.exp(-a * (float(lp) - lp0))])
+        out = lp_and_score(y[:dim])
+        return np.concatenate([out[1:], np.exp(-a * (out[0] - lp0))])
 
     def event(s, y):
-        return float(vg(y[:dim])[0]) - log_target
+        return float(lp_and_score(y[:dim])[0]) - log_target
 
     event.terminal = True
     event.direction = 1.0
@@ -239,15 +273,19 @@ def escape_record(model, q, p0, target=0.5, *, method="auto") -> EscapeRecord:
     if not log_t < hi:
         raise ValueError(f"target = {target:g} cannot be reached by model {m.name!r}: its P lies in "
                          f"({np.exp(lo):.3g}, {np.exp(hi):.3g})")
-    if method == "quad" and m.score_sq_from_log_p is None:
-        raise ValueError(f"method 'quad' needs ‖s‖² as a function of P, which model {m.name!r} does not have")
-    if method == "quad" or (method == "auto" and m.score_sq_from_log_p is not None):
+    if method in ("quad", "ode-lnp") and m.score_sq_from_log_p is None:
+        raise ValueError(f"method {method!r} needs ‖s‖² as a function of P, which model {m.name!r} does not have")
+    if method in ("quad", "ode-lnp") or (method == "auto" and m.score_sq_from_log_p is not None):
         if not lo < log_p0:
             m.init_log(log_p0)  # raises the p0 error
         h = m.score_sq_from_log_p
-        times = quad_time(h, q_arr, log_p0, log_t)
+        if method == "ode-lnp":
+            times, residual = lnp_ode_time(h, q_arr, log_p0, log_t)
+        else:
+            times, residual = quad_time(h, q_arr, log_p0, log_t), 0.0
         cmin, cmax = quad_score_bounds(h, log_p0, log_t)
-        return EscapeRecord(m.name, float(p0), float(target), q_arr, times, cmin, cmax, "quad", 0.0)
+        return EscapeRecord(m.name, float(p0), float(target), q_arr, times, cmin, cmax,
+                            "quad" if method == "auto" else method, abs(residual))
     sol = solve_flow(m, q_arr, m.init_log(log_p0), log_t)
     return EscapeRecord(m.name, float(p0), float(target), q_arr, sol.times, sol.score_min, sol.score_max, "ode",
                         abs(sol.event_residual))
@@ -261,7 +299,8 @@ def escape_time(model, q, p0, target=0.5, *, method="auto"):
       q: commitment in [0, 1], scalar or shape (nq,) (one solve serves all q).
       p0: initial success probability in (0, target); the model's initialiser must reach it.
       target: δ in (0, 1).
-      method: "quad" (needs ‖s‖² as a function of P), "ode" (any model), or "auto" (quad when it applies).
+      method: "quad" (quadrature in ln P) or "ode-lnp" (the scalar ODE in (ln P, t)), both needing ‖s‖² as a
+        function of P; "ode" (θ-space ODE, any model); "auto" (quad when it applies, else ode).
     Returns:
       float, or shape (nq,) for array q.
 

@@ -77,7 +77,20 @@ class FlowModel:
     @functools.cached_property
     def value_and_grad(self):
         """θ ↦ (ln P, s = ∇ ln P), jitted."""
-        return jax.jit(jax.value_and_grad(self.log_p))
+        flat = self.log_p_and_score
+
+        def vg(theta):
+            out = flat(theta)
+            return out[0], out[1:]
+
+        return vg
+
+    @functools.cached_property
+    def log_p_and_score(self):
+        """θ ↦ [ln P, s_1, ..., s_dim] as one NumPy array of shape (dim + 1,): the solvers' hot path (one
+        jitted call and one device-to-host copy per evaluation)."""
+        f = jax.jit(lambda th: jnp.concatenate([jnp.atleast_1d(self.log_p(th)), jax.grad(self.log_p)(th)]))
+        return lambda theta: np.asarray(f(theta))
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name!r} dim={self.dim}>"
