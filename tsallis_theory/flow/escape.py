@@ -306,7 +306,7 @@ def escape_time(model, q, p0, target=0.5, *, method="auto"):
 
     Example:
       >>> round(float(escape_time("sigmoid", 1.0, 1e-6)), 6)   # ≈ ln(1/p0) + 1 for δ = 1/2
-      14.815511
+      14.815509
     """
     q_arr, scalar = _check_inputs(q, p0, target)
     times = escape_record(model, q_arr, p0, target, method=method).times

@@ -141,7 +141,8 @@ class TabularLatent(FlowModel):
       learn_w: parameterise w_z = σ(ψ_z) (the pathwise part of the gradient is then non-zero).
       floor: documentation only: the smallest w_z, below which P cannot go.
 
-    The initialiser tilts the prior, φ = φ_base + λ g with g_z = 1[w_z > 0] (hard) or ln w_z (soft), or
+    The initialiser tilts the prior, φ = φ_base + λ g with g_z = 1[w_z > 0] (hard) or ln w_z (soft; zeros
+    count as 1e-3 × the smallest positive w), or
     shifts ψ by λ (learned w); P is increasing in λ and λ is found by a root find on ln P.
 
     For hard w and symmetric init, by symmetry ‖s‖² = (1 − P)² (1/K + 1/(N − K)) with K correct rationales.
@@ -174,7 +175,9 @@ class TabularLatent(FlowModel):
                 raise ValueError("w must have at least one positive entry (else P = 0)")
             self.dim = self.n
             self.log_p_range = (float(np.log(w.min())) if w.min() > 0 else -np.inf, float(np.log(w.max())))
-            self.tilt = (w > 0).astype(np.float64) if hard else np.log(w)
+            # g is non-decreasing in w, so P = E_π[w] is non-decreasing in λ (dP/dλ = Cov_π(g, w) ≥ 0)
+            floor = w[w > 0].min() * 1e-3
+            self.tilt = (w > 0).astype(np.float64) if hard else np.log(np.maximum(w, floor))
         self.log_w = np.log(np.where(w > 0, w, 1.0)) + np.where(w > 0, 0.0, -np.inf)
         kind = "learned" if learn_w else ("hard" if hard else "soft")
         self.name = name or f"tabular-{kind}-{init}"
