@@ -73,8 +73,13 @@ class SweepConfig:
             raise ValueError("models, q and p0 must each have at least one value")
         for name in self.models:
             model = get_model(name)
-            for p0 in self.p0s:
-                model.init(p0)  # raises "p0 = ... cannot be reached by model ..."
+            lo, hi = model.log_p_range
+            for p0 in (*self.p0s, self.trajectory_p0):
+                if not lo < np.log(p0) < hi:
+                    model.init(p0)  # raises "p0 = ... cannot be reached by model ..."
+            if not np.log(self.target) < hi:
+                raise ValueError(f"target = {self.target:g} cannot be reached by model {name!r}: its P lies below "
+                                 f"{np.exp(hi):.3g}")
 
 
 PRESETS = {
