@@ -165,3 +165,18 @@ def test_flow_residuals_detect_a_wrong_gradient():
     assert checks.flow_residuals(good, 0.5, thetas).max() < 1e-7
     # the flow moves along the (wrong) gradient, so d ln P/dt = ∇ln P·v = s_true·2 s_true P^{1-q}, not P^{1-q}‖2 s‖²
     assert checks.flow_residuals(bad, 0.5, thetas).min() == pytest.approx(0.5, rel=1e-5)
+
+
+def test_bench_escape_quick(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_escape", Path(__file__).resolve().parents[1] / "experiments" / "bench_escape.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    ours = next(line for line in out.splitlines() if line.startswith("ours (quadrature"))
+    raw = next(line for line in out.splitlines() if line.startswith("baseline solve_ivp"))
+    assert float(ours.split()[-2]) < 1e-9 < float(raw.split()[-2])  # max rel. error: ours exact, raw P not

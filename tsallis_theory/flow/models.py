@@ -23,7 +23,6 @@ root find on ln P.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Callable
 
