@@ -29,6 +29,14 @@ def _q_colors(qs):
     return {q: cmap(q) for q in qs}
 
 
+def _title(rows, model):
+    """The model name, flagged when its score bound c collapses over the slope window (ESC-TIGHT fails)."""
+    p0s = {r["p0"] for r in fits.escape_rows(rows, model)}
+    if len(fits.in_window([{"p0": p} for p in p0s])) >= 2 and fits.score_collapse(rows, model) < fits.COLLAPSE_RATIO:
+        return f"{model} (‖s‖ collapses as p0 → 0)"
+    return model
+
+
 def _grid(n):
     ncols = 3 if n > 4 else n
     nrows = int(np.ceil(n / ncols))
@@ -47,7 +55,7 @@ def fig_escape_times(rows, path):
             ax.fill_between(x, [r["lower"] for r in rs], [r["upper"] for r in rs], color=colors[q], alpha=0.18,
                             lw=0)
             ax.plot(x, [r["T"] for r in rs], "o-", ms=2.5, lw=0.9, color=colors[q])
-        ax.set(xscale="log", yscale="log", title=m)
+        ax.set(xscale="log", yscale="log", title=_title(rows, m))
         ax.title.set_fontsize(9)
     for ax in axes.flat[len(models):]:
         ax.set_visible(False)
@@ -109,9 +117,9 @@ def fig_ratios(rows, path):
             ax.plot(1 / p0, ratio, "o", ms=3, color=colors[q], label=f"q = {q:g}")
             theory = p0 ** -(1 - q) / ((1 - q) * np.log(1 / p0))
             ax.plot(1 / p0, theory * ratio[-1] / theory[-1], "-", lw=0.9, color=colors[q])
-        ax.set(xscale="log", yscale="log", xlabel="1/p0", title=m)
+        ax.set(xscale="log", yscale="log", xlabel="1/p0", title=_title(rows, m))
         ax.title.set_fontsize(9)
-    axes[0, 0].set_ylabel("T_q / T_1")
+    axes[0, 0].set_ylabel("escape-time ratio T_q / T_1")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle("ESC-TIGHT: ratio of escape times; lines: theory p0^−(1−q) / ((1−q) ln(1/p0)), scaled to the "
                  "smallest p0",
