@@ -143,3 +143,16 @@ def test_bad_input_names_the_argument(kwargs, match):
 def test_passage_from_above_target_is_an_error():
     with pytest.raises(ValueError, match="^target"):
         passage_time("sigmoid", 0.5, np.log(0.6), np.log(0.5))
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(q=st.floats(0.0, 1.0, allow_subnormal=False), log10_p0=st.floats(-12.0, -0.5),
+       target=st.floats(0.55, 0.95))
+def test_sigmoid_property_any_q_p0_target(q, log10_p0, target):
+    p0 = 10.0 ** log10_p0
+    exact = sigmoid_time_exact(q, p0, target)
+    assert escape_time("sigmoid", q, p0, target, method="quad") == pytest.approx(exact, rel=1e-11)
+    assert escape_time("sigmoid", q, p0, target, method="ode-lnp") == pytest.approx(exact, rel=1e-9)

@@ -13,6 +13,8 @@ Both run at ``dps`` decimal digits (default 30) and return a Python float.
 
 from __future__ import annotations
 
+import math
+
 import mpmath
 
 
@@ -26,7 +28,13 @@ def _antiderivative(q, u):
 
 
 def sigmoid_time_exact(q: float, p0: float, target: float = 0.5, dps: int = 30) -> float:
-    """T_q(p0, δ) for the sigmoid from the closed-form antiderivative (hyp2f1, elementary at q = 0, 1)."""
+    """T_q(p0, δ) for the sigmoid from the closed-form antiderivative (hyp2f1, elementary at q = 0, 1).
+
+    Near q = 0 (₂F₁'s c = q → 0) and q = 1 (1/a with a = q − 1 → 0) the two antiderivative values share a
+    pole of size 1/min(q, 1 − q) that cancels in the difference, so the working precision grows by
+    log10(1/min(q, 1 − q)) digits."""
+    if 0 < q < 1:
+        dps += int(math.ceil(-math.log10(min(q, 1 - q))))
     with mpmath.workdps(dps):
         q_m, p_m, t_m = mpmath.mpf(q), mpmath.mpf(p0), mpmath.mpf(target)
         return float(_antiderivative(q_m, t_m) - _antiderivative(q_m, p_m))
