@@ -23,10 +23,12 @@ EXPECTED_STATUS = {
     "SHARPEN": L.VERIFIED,
     "PROPER": L.VERIFIED,
     "FLOW": L.VERIFIED,
-    "ESC-LOWER": L.NOT_IMPLEMENTED,
-    "ESC-TIGHT": L.NOT_IMPLEMENTED,
+    "ESC-LOWER": L.VERIFIED,
+    # PARTIAL: the literal ±0.02 slope test fails on the chain models near q = 0.8 (an O(1) additive constant;
+    # the increment slope passes), and tabular-floor-symmetric, whose score collapses, breaks the slope law.
+    "ESC-TIGHT": L.PARTIAL,
     "SIGMOID": L.VERIFIED,
-    "NEAR-OPT": L.NOT_IMPLEMENTED,
+    "NEAR-OPT": L.VERIFIED,
     "NOISE-EQ": L.NOT_IMPLEMENTED,
     "NOISE-TIME": L.NOT_IMPLEMENTED,
     "SCHEDULE": L.NOT_IMPLEMENTED,

@@ -136,19 +136,24 @@ CLAIMS: tuple[Claim, ...] = (
     # Dynamics under gradient flow
     Claim("FLOW", "v1 eq 6",
           "Under dθ/dt = -∇ℓ_q, dP/dt = P^{2-q}‖s‖² for any differentiable model.",
-          "tsallis_theory.symbolic.dynamics:verify_flow"),
+          ("tsallis_theory.symbolic.dynamics:verify_flow",
+           "tsallis_theory.flow.checks:verify_flow_numeric")),
     Claim("ESC-LOWER", "v1 Thm 5.1",
-          "If ‖s‖ ≤ C, T_q ≥ C^{-2}∫_{p0}^{δ} u^{q-2} du: Ω(1/p0) at q = 0, Ω(log 1/p0) at q = 1."),
+          "If ‖s‖ ≤ C, T_q ≥ C^{-2}∫_{p0}^{δ} u^{q-2} du: Ω(1/p0) at q = 0, Ω(log 1/p0) at q = 1.",
+          "tsallis_theory.flow.checks:verify_esc_lower"),
     Claim("ESC-TIGHT", "v1 Thm 5.2",
           "With c ≤ ‖s‖ ≤ C, T_q = Θ(p0^{-(1-q)}/(1-q)); log T vs log(1/p0) has slope 1 - q; "
-          "T_q/T_q' = Θ(p0^{-(q'-q)})."),
+          "T_q/T_q' = Θ(p0^{-(q'-q)}).",
+          "tsallis_theory.flow.checks:verify_esc_tight"),
     Claim("SIGMOID", "v1 App C.1",
           "P = σ(θ): dP/dt = P^{2-q}(1-P)² exactly; T_q = ∫ du/(u^{2-q}(1-u)²) ~ p0^{-(1-q)}/(1-q) (q < 1), "
           "~ log(1/p0) (q = 1).",
-          "tsallis_theory.symbolic.dynamics:verify_sigmoid"),
+          ("tsallis_theory.symbolic.dynamics:verify_sigmoid",
+           "tsallis_theory.flow.checks:verify_sigmoid_numeric")),
     Claim("NEAR-OPT", "v1 Prop C.1",
           "If ‖s‖² depends on θ only through P near the optimum, the time from 1-ε0 to 1-ε1 is the same for all "
-          "q up to a factor 1 + O(ε0)."),
+          "q up to a factor 1 + O(ε0).",
+          "tsallis_theory.flow.checks:verify_near_opt"),
     # Label noise
     Claim("NOISE-EQ", "v1 eq 17",
           "Two labels, flip rate ε: stable contamination p̃* = ε^{1/q}/(ε^{1/q} + (1-ε)^{1/q}); q = 1 fits the "

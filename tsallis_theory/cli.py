@@ -22,6 +22,7 @@ from pathlib import Path
 
 # name -> (one-line help, module with configure(parser) and run(args))
 STUDY_COMMANDS: dict[str, tuple[str, str]] = {
+    "flow": ("escape times across q: sweep, fitted slopes, figures/flow_*.png", "tsallis_theory.flow.cli"),
     "estimators": ("exact bias and variance of GARL and PAFT (claims BIAS, VAR)", "tsallis_theory.estimators.study"),
     "atlas": ("amplification atlas of every method, ceiling and escape slopes (claim ATLAS)", "tsallis_theory.atlas_study"),
 }

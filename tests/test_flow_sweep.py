@@ -1,0 +1,182 @@
+"""The flow sweep (rows, resume), the fits, the figures, `tsallis-lab flow` and the ledger checks' ability
+to fail."""
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tsallis_theory import claims as L
+from tsallis_theory.cli import main
+from tsallis_theory.flow import checks, fits
+from tsallis_theory.flow.sweep import PRESETS, SweepConfig, run_sweep
+from tsallis_theory.results import ResultsFile
+
+TINY = dataclasses.replace(PRESETS["smoke"], models=("sigmoid",), qs=(0.0, 1.0), p0s=(1e-2, 1e-4),
+                           near_opt_eps0=(1e-1,), trajectory_qs=(0.0, 1.0))
+
+
+def test_sweep_rows_and_resume(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = run_sweep(TINY, path, progress=False)
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("escape") == 4 and kinds.count("near_opt") == 2 and kinds.count("trajectory") == 2
+    header = ResultsFile(path).header()
+    assert header["config"]["qs"] == [0.0, 1.0] and "git" in header["meta"]
+    r = next(r for r in rows if r["kind"] == "escape" and r["q"] == 1.0 and r["p0"] == 1e-4)
+    assert r["lower"] <= r["T"] <= r["upper"]
+    # an interrupted run: drop the last two lines (one pair incomplete); the rerun redoes only that pair
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-2]) + "\n")
+    rows2 = run_sweep(TINY, path, progress=False)
+    assert len(rows2) == len(rows)
+    assert sorted(json.dumps(x, sort_keys=True) for x in rows2 if x["kind"] == "escape") == \
+        sorted(json.dumps(x, sort_keys=True) for x in rows if x["kind"] == "escape")
+    n_lines = len(path.read_text().splitlines())
+    run_sweep(TINY, path, progress=False)
+    assert len(path.read_text().splitlines()) == n_lines  # nothing recomputed
+
+
+def test_sweep_rejects_other_config_and_bad_fields(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    run_sweep(TINY, path, progress=False)
+    with pytest.raises(ValueError, match="different sweep configuration"):
+        run_sweep(dataclasses.replace(TINY, qs=(0.5,)), path, progress=False)
+    for bad, match in [({"qs": (1.2,)}, "^q must"), ({"p0s": (0.6,)}, "^p0 must"), ({"target": 1.0}, "^target must"),
+                       ({"models": ("nope",)}, "^model must")]:
+        with pytest.raises(ValueError, match=match):
+            dataclasses.replace(TINY, **bad).validate()
+
+
+def test_default_config_meets_the_issue_grid():
+    cfg = SweepConfig()
+    assert cfg.qs == tuple(round(0.1 * i, 10) for i in range(11))
+    assert len(cfg.p0s) >= 20 and min(cfg.p0s) == pytest.approx(1e-12) and max(cfg.p0s) == pytest.approx(1e-1)
+    assert len(cfg.models) == 9
+
+
+def test_ols_slope_and_increment_slope_on_synthetic_power_laws():
+    p0 = np.logspace(-6, -12, 13)
+    x = -np.log(p0)
+    fit = fits.ols_slope(x, np.log(3 * p0 ** -0.4))
+    assert fit.slope == pytest.approx(0.4, abs=1e-12) and fit.stderr < 1e-12
+    # T = A p0^-a + K: the plain fit is biased by K, the increment fit is not
+    rows = [{"kind": "escape", "model": "m", "q": 0.9, "p0": p, "T": 10 * p ** -0.1 - 9} for p in p0]
+    assert abs(fits.slope(rows, "m", 0.9).slope - 0.1) > 0.005
+    assert fits.increment_slope(rows, "m", 0.9).slope == pytest.approx(0.1, abs=1e-10)
+    noisy = fits.ols_slope(x, np.log(p0 ** -0.4) + 0.01 * np.sin(7 * x))
+    assert noisy.stderr > 0
+
+
+def test_bracket_violations_detects_rows_outside():
+    rows = [{"kind": "escape", "T": 1.0, "lower": 0.5, "upper": 2.0},
+            {"kind": "escape", "T": 0.4, "lower": 0.5, "upper": 2.0},
+            {"kind": "escape", "T": 2.5, "lower": 0.5, "upper": 2.0}]
+    low, up = fits.bracket_violations(rows)
+    assert [r["T"] for r in low] == [0.4] and [r["T"] for r in up] == [2.5]
+
+
+def test_cli_flow_smoke(tmp_path, capsys):
+    out, figs = tmp_path / "rows.jsonl", tmp_path / "figs"
+    assert main(["flow", "--preset", "smoke", "--out", str(out), "--figures", str(figs), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "fitted slope" in printed and "sigmoid" in printed
+    for name in ("escape_times", "slopes", "ratios", "trajectories", "near_opt"):
+        assert (figs / f"flow_{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["--q", "1.5"], "q"), (["--p0", "0.7"], "p0"), (["--target", "1.2"], "target"),
+    (["--models", "nope"], "model"), (["--models", "tabular-soft-random", "--p0", "1e-40"], "p0"),
+])
+def test_cli_flow_bad_input_exit_2_one_line(tmp_path, capsys, argv, word):
+    code = main(["flow", "--preset", "smoke", "--out", str(tmp_path / "x.jsonl"), "--figures", "", "--no-progress",
+                 *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith(f"tsallis-lab: error: {word}")
+
+
+def test_cli_flow_bad_input_subprocess():
+    proc = subprocess.run([sys.executable, "-m", "tsallis_theory.cli", "flow", "--q", "-1", "--no-progress"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == ["tsallis-lab: error: q must be in [0, 1]; got -1"]
+
+
+def _ctx(tmp_path):
+    return L.CheckContext(tier="fast", results_dir=tmp_path)
+
+
+def test_esc_lower_check_fails_on_times_below_the_bound(tmp_path, monkeypatch):
+    rows = checks.sweep_rows(_ctx(tmp_path))
+    assert checks.verify_esc_lower(_ctx(tmp_path)).status == L.VERIFIED
+    halved = [dict(r, T=r["T"] * 0.5) if r["kind"] == "escape" and r["model"] == "mlp-random" else r for r in rows]
+    monkeypatch.setitem(checks._MEMO, "ledger", halved)
+    verdict = checks.verify_esc_lower(_ctx(tmp_path))
+    assert verdict.status == L.REFUTED and verdict.numbers["lower_violations"] > 0
+
+
+def test_esc_tight_check_refutes_a_wrong_exponent(tmp_path, monkeypatch):
+    rows = checks.sweep_rows(_ctx(tmp_path))
+    # times that scale like p0^-(1-q)/2 instead of p0^-(1-q) on one model that meets the assumptions
+    bent = [dict(r, T=r["T"] ** 0.5 * 10) if r["kind"] == "escape" and r["model"] == "sigmoid" else r for r in rows]
+    monkeypatch.setitem(checks._MEMO, "ledger", bent)
+    assert checks.verify_esc_tight(_ctx(tmp_path)).status == L.REFUTED
+
+
+def test_near_opt_check_fails_when_times_differ_across_q(tmp_path, monkeypatch):
+    rows = checks.sweep_rows(_ctx(tmp_path))
+    skewed = [dict(r, T=r["T"] * (1 + r["q"])) if r["kind"] == "near_opt" and r.get("applicable") else r
+              for r in rows]
+    monkeypatch.setitem(checks._MEMO, "ledger", skewed)
+    assert checks.verify_near_opt(_ctx(tmp_path)).status == L.REFUTED
+
+
+def test_numeric_flow_and_sigmoid_checks(tmp_path):
+    for fn in (checks.verify_flow_numeric, checks.verify_sigmoid_numeric):
+        verdict = fn(_ctx(tmp_path))
+        assert verdict.status == L.VERIFIED, verdict.evidence
+        assert verdict.numbers
+
+
+def test_flow_residuals_detect_a_wrong_gradient():
+    import jax
+
+    from tsallis_theory.flow import Sigmoid
+
+    @jax.custom_jvp
+    def log_sigmoid(x):
+        return -jax.nn.softplus(-x)
+
+    @log_sigmoid.defjvp
+    def _jvp(primals, tangents):
+        (x,), (dx,) = primals, tangents
+        return log_sigmoid(x), 2.0 * jax.nn.sigmoid(-x) * dx  # twice the true derivative
+
+    class WrongGradient(Sigmoid):
+        def log_p(self, theta):
+            return log_sigmoid(theta[0])
+
+    good, bad = Sigmoid(), WrongGradient()
+    thetas = np.array([good.init(p) for p in (1e-6, 1e-2, 0.3)])
+    assert checks.flow_residuals(good, 0.5, thetas).max() < 1e-7
+    # the flow moves along the (wrong) gradient, so d ln P/dt = ∇ln P·v = s_true·2 s_true P^{1-q}, not P^{1-q}‖2 s‖²
+    assert checks.flow_residuals(bad, 0.5, thetas).min() == pytest.approx(0.5, rel=1e-5)
+
+
+def test_bench_escape_quick(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_escape", Path(__file__).resolve().parents[1] / "experiments" / "bench_escape.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    ours = next(line for line in out.splitlines() if line.startswith("ours (quadrature"))
+    raw = next(line for line in out.splitlines() if line.startswith("baseline solve_ivp"))
+    assert float(ours.split()[-2]) < 1e-9 < float(raw.split()[-2])  # max rel. error: ours exact, raw P not
