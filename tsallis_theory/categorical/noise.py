@@ -109,13 +109,16 @@ def simulate_contamination(eps, q, p_tilde0, t_eval, parameterisation="direct", 
       eta: if given, stop when p̃ first reaches η and report that time.
     Returns:
       (p_tilde, t_hit): p̃ at the reported times, shape (T',) with T' ≤ T (it stops at the event), and the
-      time p̃ reached η (``inf`` if it did not within t_eval[-1]). p̃ that reaches 0 (the direct model at q = 0)
-      reads 0 from then on.
+      time p̃ reached η (``inf`` if it did not within t_eval[-1]). The direct model at q = 0 decays linearly,
+      p̃0 − (1 − 2ε)t, and reads 0 once it reaches the clean vertex.
     """
     eps, q = float(check_eps(eps)), float(check_q(q))
     p_tilde0 = _check_contamination("p_tilde0", p_tilde0)
     check_noise_parameterisation(parameterisation)
     t_eval = np.asarray(t_eval, dtype=np.float64)
+    if parameterisation == "direct" and q == 0.0:
+        # dp̃/dt = −(1 − 2ε) exactly: linear decay to the clean vertex, reached at t = p̃0/(1 − 2ε).
+        return np.maximum(p_tilde0 - (1.0 - 2.0 * eps) * t_eval, 0.0), float("inf")
     events = []
     if eta is not None:
         y_eta = float(logit(_check_contamination("eta", eta)))

@@ -281,8 +281,8 @@ def default_schedules(small: bool = False) -> list[Schedule]:
     """The comparison grid: fixed q, stepwise switch times, linear anneals and the two adaptive rules."""
     if small:
         return [Schedule("fixed", q=q) for q in (0.0, 0.5, 0.8, 1.0)] + \
-            [Schedule("stepwise", t_switch=t) for t in (10.0, 30.0)] + \
-            [Schedule("linear", t_anneal=60.0), Schedule("reward_ema"), Schedule("per_example")]
+            [Schedule("stepwise", t_switch=t) for t in (5.0, 10.0, 30.0)] + \
+            [Schedule("linear", t_anneal=20.0), Schedule("reward_ema"), Schedule("per_example")]
     return [Schedule("fixed", q=q) for q in (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)] + \
         [Schedule("stepwise", t_switch=t) for t in (2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0, 75.0)] + \
         [Schedule("linear", t_anneal=t) for t in (20.0, 50.0, 100.0, 200.0)] + \
