@@ -113,13 +113,16 @@ CLAIMS: tuple[Claim, ...] = (
     # Label noise
     Claim("NOISE-EQ", "v1 eq 17",
           "Two labels, flip rate ε: stable contamination p̃* = ε^{1/q}/(ε^{1/q} + (1-ε)^{1/q}); q = 1 fits the "
-          "noise exactly, q → 0 does not."),
+          "noise exactly, q → 0 does not.",
+          "tsallis_theory.categorical.checks:verify_noise_eq"),
     Claim("NOISE-TIME", "v1 Prop C.2",
           "From contamination 0+, time to reach η ≪ p̃*(q) is Θ(η^{q+1}/((q+1)ε)); never at q = 0 "
-          "(assumes a score bounded below near the clean vertex)."),
+          "(assumes a score bounded below near the clean vertex).",
+          "tsallis_theory.categorical.checks:verify_noise_time"),
     Claim("SCHEDULE", "v2 abstract; v1 §5.2",
           "SFT-then-RLVR is a stepwise q = 1 → 0 schedule: q = 1 escapes cold start fast, then q = 0 stops and "
-          "undoes noise memorisation."),
+          "undoes noise memorisation.",
+          "tsallis_theory.categorical.checks:verify_schedule"),
     # Estimators
     Claim("ENDPOINTS", "v1 Prop D.2",
           "GARL q=0 = Rao-Blackwellised REINFORCE; GARL q=1 = IWAE gradient; PAFT q=1 = EM/TRICE posterior SFT; "

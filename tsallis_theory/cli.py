@@ -21,7 +21,12 @@ import sys
 from pathlib import Path
 
 # name -> (one-line help, module with configure(parser) and run(args))
-STUDY_COMMANDS: dict[str, tuple[str, str]] = {}
+STUDY_COMMANDS: dict[str, tuple[str, str]] = {
+    "noise": ("label-noise study: escort flows, equilibria, contamination paths, memorisation times",
+              "tsallis_theory.categorical.noise_cli"),
+    "schedule": ("q-schedules on cold start + label noise: escape vs contamination, Pareto front",
+                 "tsallis_theory.categorical.schedule_cli"),
+}
 
 PROG = "tsallis-lab"
 
