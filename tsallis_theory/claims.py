@@ -122,17 +122,21 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("DISP", "v1 Prop B.1, §3.1",
           "For q > 0, -log_q is strictly convex: J_Q ≥ -log_q(mean P), equality iff P is constant; "
           "second-order excess ≈ (q/2) P̄^{-q-1} Var(P).",
-          "tsallis_theory.symbolic.landscape:verify_disp"),
+          ("tsallis_theory.symbolic.landscape:verify_disp",
+           "tsallis_theory.categorical.checks:verify_disp_numeric")),
     Claim("ESCORT", "v1 Thm 3.1",
           "Tabular categorical model, label frequencies α: the minimiser of Σ α_j(-log_q θ_j) is θ*_j ∝ α_j^{1/q} "
           "for q ∈ (0, 1]; at q = 0 any mode.",
-          "tsallis_theory.symbolic.landscape:verify_escort"),
+          ("tsallis_theory.symbolic.landscape:verify_escort",
+           "tsallis_theory.categorical.checks:verify_escort_numeric")),
     Claim("SHARPEN", "v1 Cor B.2",
           "q = 1 recovers α; q → 0+ tends to the unique mode; ratios (α_j/α_k)^{1/q} grow as q falls.",
-          "tsallis_theory.symbolic.landscape:verify_sharpen"),
+          ("tsallis_theory.symbolic.landscape:verify_sharpen",
+           "tsallis_theory.categorical.checks:verify_sharpen_numeric")),
     Claim("PROPER", "v1 Cor B.3",
           "The q-log scoring rule is strictly proper only at q = 1.",
-          "tsallis_theory.symbolic.landscape:verify_proper"),
+          ("tsallis_theory.symbolic.landscape:verify_proper",
+           "tsallis_theory.categorical.checks:verify_proper_numeric")),
     # Dynamics under gradient flow
     Claim("FLOW", "v1 eq 6",
           "Under dθ/dt = -∇ℓ_q, dP/dt = P^{2-q}‖s‖² for any differentiable model.",
@@ -157,13 +161,16 @@ CLAIMS: tuple[Claim, ...] = (
     # Label noise
     Claim("NOISE-EQ", "v1 eq 17",
           "Two labels, flip rate ε: stable contamination p̃* = ε^{1/q}/(ε^{1/q} + (1-ε)^{1/q}); q = 1 fits the "
-          "noise exactly, q → 0 does not."),
+          "noise exactly, q → 0 does not.",
+          "tsallis_theory.categorical.checks:verify_noise_eq"),
     Claim("NOISE-TIME", "v1 Prop C.2",
           "From contamination 0+, time to reach η ≪ p̃*(q) is Θ(η^{q+1}/((q+1)ε)); never at q = 0 "
-          "(assumes a score bounded below near the clean vertex)."),
+          "(assumes a score bounded below near the clean vertex).",
+          "tsallis_theory.categorical.checks:verify_noise_time"),
     Claim("SCHEDULE", "v2 abstract; v1 §5.2",
           "SFT-then-RLVR is a stepwise q = 1 → 0 schedule: q = 1 escapes cold start fast, then q = 0 stops and "
-          "undoes noise memorisation."),
+          "undoes noise memorisation.",
+          "tsallis_theory.categorical.checks:verify_schedule"),
     # Estimators
     Claim("ENDPOINTS", "v1 Prop D.2",
           "GARL q=0 = Rao-Blackwellised REINFORCE; GARL q=1 = IWAE gradient; PAFT q=1 = EM/TRICE posterior SFT; "

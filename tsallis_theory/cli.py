@@ -25,6 +25,10 @@ STUDY_COMMANDS: dict[str, tuple[str, str]] = {
     "flow": ("escape times across q: sweep, fitted slopes, figures/flow_*.png", "tsallis_theory.flow.cli"),
     "estimators": ("exact bias and variance of GARL and PAFT (claims BIAS, VAR)", "tsallis_theory.estimators.study"),
     "atlas": ("amplification atlas of every method, ceiling and escape slopes (claim ATLAS)", "tsallis_theory.atlas_study"),
+    "noise": ("label-noise study: escort flows, equilibria, contamination paths, memorisation times",
+              "tsallis_theory.categorical.noise_cli"),
+    "schedule": ("q-schedules on cold start + label noise: escape vs contamination, Pareto front",
+                 "tsallis_theory.categorical.schedule_cli"),
 }
 
 PROG = "tsallis-lab"
