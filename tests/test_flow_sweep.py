@@ -180,3 +180,40 @@ def test_bench_escape_quick(capsys):
     ours = next(line for line in out.splitlines() if line.startswith("ours (quadrature"))
     raw = next(line for line in out.splitlines() if line.startswith("baseline solve_ivp"))
     assert float(ours.split()[-2]) < 1e-9 < float(raw.split()[-2])  # max rel. error: ours exact, raw P not
+
+
+def test_ledger_sweep_is_reused_only_from_the_same_clean_revision(tmp_path, monkeypatch):
+    """Fast tier: always recomputed. Full tier: the file is resumed only when its header's git revision is the
+    current one and clean; a '+dirty' or another revision means the rows may come from other code."""
+    import tsallis_theory.results as R
+
+    monkeypatch.setitem(checks.PRESETS, "default", TINY)
+    monkeypatch.setitem(checks.PRESETS, "ledger", TINY)
+    stale_t = 123.0
+
+    def run(tier, revision, tamper=False):
+        monkeypatch.setattr(R, "git_revision", lambda: revision)
+        monkeypatch.setattr(checks, "_MEMO", {})
+        rows = checks.sweep_rows(L.CheckContext(tier=tier, results_dir=tmp_path))
+        if tamper:  # mark the file, as if an older code revision had written other numbers
+            path = tmp_path / "flow" / ("sweep.jsonl" if tier == "full" else "ledger.jsonl")
+            lines = path.read_text().splitlines()
+            i = next(i for i, line in enumerate(lines) if '"kind": "escape"' in line)
+            lines[i] = json.dumps(dict(json.loads(lines[i]), T=stale_t))
+            path.write_text("\n".join(lines) + "\n")
+        return rows
+
+    def stale(rows):
+        return any(r["kind"] == "escape" and r["T"] == stale_t for r in rows)
+
+    run("full", "abc1234", tamper=True)
+    assert stale(run("full", "abc1234"))  # same clean revision: resumed as is
+    assert not stale(run("full", "def5678"))  # another revision: recomputed
+    run("full", "abc1234+dirty", tamper=True)
+    assert not stale(run("full", "abc1234+dirty"))  # a dirty tree cannot vouch for its rows
+    run("full", "unknown", tamper=True)
+    assert not stale(run("full", "unknown"))
+    run("fast", "abc1234", tamper=True)
+    assert not stale(run("fast", "abc1234"))  # the fast tier always recomputes
+    header = ResultsFile(tmp_path / "flow" / "sweep.jsonl").header()
+    assert header["meta"]["git"] == "unknown"  # the recomputed file records the revision that made it

@@ -108,18 +108,72 @@ def _hard_estimator(method: str, q=None, k=None, T=None, n=None, eps: float = 1e
     }[method]
 
 
-@functools.lru_cache(maxsize=256)
+# Batch rows are padded to a multiple of this, so that pools of one G share one XLA compile (canonical
+# pools, enumerated pools); rows are independent, the padding (all-failed pools) is dropped.
+_ROW_BUCKET = 128
+
+
+def _spec(method: str, params: dict) -> tuple:
+    """(static structure, traced q, traced eps) of one hard-verifier method: q and eps do not recompile."""
+    return ((method, params.get("k"), params.get("T"), params.get("n")),
+            float(params.get("q") or 0.0), float(params.get("eps", 1e-6)))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _hard_scores_jit(structure, rewards, qs, epss):
+    return jnp.stack([_hard_estimator(m, q=qs[i], k=k, T=t, n=n, eps=epss[i])(rewards).score
+                      for i, (m, k, t, n) in enumerate(structure)])
+
+
+def hard_scores(entries, rewards) -> np.ndarray:
+    """Scores of several hard-verifier methods on one batch of 0/1 reward pools, in one jitted call.
+
+    Args:
+      entries: sequence of (method, params) with params a dict of q, k, T, n, eps (as ``expected_amplification``).
+      rewards: (B, G) 0/1 rewards.
+    Returns:
+      scores, shape (len(entries), B, G).
+    """
+    rewards = np.asarray(rewards, float)
+    specs = [_spec(m, p) for m, p in entries]
+    b = rewards.shape[0]
+    padded = np.zeros((-(-b // _ROW_BUCKET) * _ROW_BUCKET, rewards.shape[1]))
+    padded[:b] = rewards
+    out = _hard_scores_jit(tuple(s[0] for s in specs), jnp.asarray(padded),
+                           jnp.asarray([s[1] for s in specs]), jnp.asarray([s[2] for s in specs]))
+    return np.asarray(out)[:, :b]
+
+
+def canonical_pools(g: int) -> np.ndarray:
+    """The G+1 canonical 0/1 pools, row K holding K successes first; shape (G+1, G)."""
+    return (np.arange(g)[None, :] < np.arange(g + 1)[:, None]).astype(float)
+
+
+_COUNT_WEIGHTS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _count_key(method, g, params):
+    return (method, g, *_spec(method, params))
+
+
+def count_weights_many(entries, g: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``count_weights`` of several (method, params) at one G, the missing ones computed in one jitted call."""
+    missing = [(m, p) for m, p in entries if _count_key(m, g, p) not in _COUNT_WEIGHTS]
+    if missing:
+        scores = hard_scores(missing, canonical_pools(g))
+        for (m, p), score in zip(missing, scores):
+            a_s = np.concatenate([[0.0], -score[1:, 0]])
+            a_f = np.concatenate([-score[:-1, g - 1], [0.0]])
+            _COUNT_WEIGHTS[_count_key(m, g, p)] = (a_s, a_f)
+    return [_COUNT_WEIGHTS[_count_key(m, g, p)] for m, p in entries]
+
+
 def count_weights(method: str, g: int, q=None, k=None, T=None, n=None, eps: float = 1e-6):
     """(a_success(K), a_failure(K)) for K = 0..G read off the estimator on canonical pools; shapes (G+1,).
 
     a = −score (the weight on ∇log p(τ_m|x) in the *ascent* direction). a_success(0) and a_failure(G)
     are unused (no such rollout) and set to 0."""
-    pools = (np.arange(g)[None, :] < np.arange(g + 1)[:, None]).astype(float)  # row K: K ones then zeros
-    # one jit per (method, G): a single XLA compile instead of one per primitive
-    score = np.asarray(jax.jit(_hard_estimator(method, q, k, T, n, eps))(jnp.asarray(pools)).score)
-    a_s = np.concatenate([[0.0], -score[1:, 0]])
-    a_f = np.concatenate([-score[:-1, g - 1], [0.0]])
-    return a_s, a_f
+    return count_weights_many([(method, dict(q=q, k=k, T=T, n=n, eps=eps))], g)[0]
 
 
 def _binom_pmf(m: int, p):
@@ -267,13 +321,18 @@ def escape_slope(amplification_of_theta, model: SoftModel, p0s) -> tuple[float, 
 
 # --- the ATLAS check ---------------------------------------------------------------------------------
 
-def _objective(method: str, p, **kw):
-    """The population objective f(P) whose derivative is the amplification (for the finite-difference check)."""
+@jax.jit
+def _log_q(p, q):  # one compile instead of one per primitive in eager mode
     from tsallis_theory.qcalc import log_q
 
+    return log_q(p, q)
+
+
+def _objective(method: str, p, **kw):
+    """The population objective f(P) whose derivative is the amplification (for the finite-difference check)."""
     p = np.asarray(p, float)
     return {
-        "rlvr": lambda: p, "jq": lambda: np.asarray(log_q(p, kw.get("q"))), "log_likelihood": lambda: np.log(p),
+        "rlvr": lambda: p, "jq": lambda: np.asarray(_log_q(p, kw.get("q"))), "log_likelihood": lambda: np.log(p),
         "maxrl": lambda: -sum((1 - p) ** j / j for j in range(1, kw.get("T", 1) + 1)),
         "pass_at_k": lambda: 1 - (1 - p) ** kw.get("k", 1), "dco": lambda: np.log(1 - (1 - p) ** kw.get("n", 1)),
     }[method]()
@@ -300,9 +359,22 @@ def escape_slopes(methods, p0s, g: int = 32, model: SoftModel = SoftModel()) -> 
 def verify_atlas(ctx) -> "Verdict":
     """ATLAS (SPEC §3): finite-group amplifications are polynomials that cap for P ≪ 1/G; soft w escapes."""
     from tsallis_theory.claims import PARTIAL, VERIFIED, Verdict
-    from tsallis_theory.estimators.testbed import TabularLatentModel, pool_moments
+    from tsallis_theory.estimators import GradientCoefficients
+    from tsallis_theory.estimators.testbed import TabularLatentModel, ordered_pools
 
     nums: dict = {}
+    g = 32
+    # the (method, params) read off the estimators at each G, each G in one jitted call (cases as below)
+    cases4 = [("grpo", {}), ("garl", {"q": 0.5}), ("garl_rloo", {"q": 0.75}), ("maxrl", {"T": 2}),
+              ("pass_at_k", {"k": 3}), ("dco", {"n": 2}), ("dr_grpo", {}), ("iwae", {})]
+    unbiased16 = [("rloo", {}), ("dr_grpo", {}), ("maxrl", {"T": 5}), ("pass_at_k", {"k": 4}), ("rlvr", {})]
+    hard = [("rlvr", {}), ("rloo", {}), ("dr_grpo", {}), ("grpo", {}), ("garl", {"q": 0.5}), ("garl", {"q": 1.0}),
+            ("iwae", {}), ("maxrl", {"T": 8}), ("pass_at_k", {"k": 8}), ("dco", {"n": 32})]
+    caps = (0.25, 0.5, 0.75)
+    grpo0 = ("grpo", {"eps": 0.0})
+    count_weights_many([grpo0, *cases4], 4)
+    count_weights_many(unbiased16, 16)
+    count_weights_many([grpo0, *hard, *(("garl", {"q": q}) for q in caps)], g)
     # 1. GRPO against SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P)) (eps = 0) and its P → 0 limit √(G−1)
     err = 0.0
     for g in (4, 32):
@@ -314,20 +386,19 @@ def verify_atlas(ctx) -> "Verdict":
     nums["grpo_closed_form_max_rel_err"], nums["grpo_limit_rel_err"] = err, float(lim)
     # 2. the binomial formula against exact enumeration of every pool (tabular model, 0/1 w, G = 4)
     model = TabularLatentModel(np.array([0.0, 0.7, -1.5]), np.array([0.0, 0.0, 1.0]))
-    cases = [("grpo", {}), ("garl", {"q": 0.5}), ("garl_rloo", {"q": 0.75}), ("maxrl", {"T": 2}),
-             ("pass_at_k", {"k": 3}), ("dco", {"n": 2}), ("dr_grpo", {}), ("iwae", {})]
+    pools, probs = ordered_pools(model, 4)
+    scores = hard_scores([grpo0, *cases4], model.w[pools])[1:]  # the G = 4 compile of the count weights
     enum_err = 0.0
-    for method, kw in cases:
-        est = _hard_estimator(method, **kw)
-        mom = pool_moments(model, lambda lw, est=est: est(jnp.exp(lw)), 4, ordered=True)
+    for (method, kw), score in zip(cases4, scores):
+        mean = probs @ model.estimate(GradientCoefficients(score, np.zeros_like(score)), pools)
         pred = -expected_amplification(method, model.success, 4, **kw) * model.grad_success()
-        enum_err = max(enum_err, float(np.linalg.norm(mom.mean - pred) / np.linalg.norm(pred)))
+        enum_err = max(enum_err, float(np.linalg.norm(mean - pred) / np.linalg.norm(pred)))
     nums["binomial_vs_enumeration_rel_err"] = enum_err
     # 3. unbiased estimators equal their population amplification at every finite G
     p = np.geomspace(1e-6, 0.95, 7)
     unb = max(float(np.max(np.abs(expected_amplification(m, p, 16, **kw)
                                   / population_amplification(m, p, g=16, **kw) - 1)))
-              for m, kw in [("rloo", {}), ("dr_grpo", {}), ("maxrl", {"T": 5}), ("pass_at_k", {"k": 4}), ("rlvr", {})])
+              for m, kw in unbiased16)
     nums["unbiased_rel_err"] = unb
     # 4. population formulas against a central difference of each objective
     pp, h = np.array([0.01, 0.2, 0.6]), 1e-6
@@ -337,12 +408,9 @@ def verify_atlas(ctx) -> "Verdict":
                            ("pass_at_k", {"k": 5}), ("dco", {"n": 7})])
     nums["population_vs_finite_difference"] = fd
     # 5. the ceiling: every hard method is flat for P ≪ 1/G; GARL's cap is exactly G^q, GRPO's √(G−1)
-    g = 32
-    hard = [("rlvr", {}), ("rloo", {}), ("dr_grpo", {}), ("grpo", {}), ("garl", {"q": 0.5}), ("garl", {"q": 1.0}),
-            ("iwae", {}), ("maxrl", {"T": 8}), ("pass_at_k", {"k": 8}), ("dco", {"n": 32})]
     flat = max(abs(expected_amplification(m, 1e-10, g, **kw) / expected_amplification(m, 1e-8, g, **kw) - 1)
                for m, kw in hard)
-    cap = {q: expected_amplification("garl", 1e-12, g, q=q) / g**q - 1 for q in (0.25, 0.5, 0.75)}
+    cap = {q: expected_amplification("garl", 1e-12, g, q=q) / g**q - 1 for q in caps}
     nums["ceiling_flatness_1e-10_vs_1e-8"], nums["garl_cap_rel_err"] = float(flat), {str(k): float(v) for k, v in cap.items()}
     # 6. soft verifier: GARL's amplification keeps growing like P^{−q} (no ceiling)
     sm = SoftModel()
@@ -350,7 +418,8 @@ def verify_atlas(ctx) -> "Verdict":
     th = np.array([sm.theta_of_log_p(np.log(x)) for x in ps])
     soft_exp = {}
     for q in (0.5, 1.0):
-        a = soft_amplification("garl", th, g, q=q, model=sm)
+        # one θ per call: the same (1, C, G) shape (one compile) as the escape-time integrands below
+        a = np.array([soft_amplification("garl", t, g, q=q, model=sm)[0] for t in th])
         soft_exp[q] = float(np.polyfit(np.log(ps), np.log(a), 1)[0])
     nums["soft_amplification_exponent"] = {str(k): v for k, v in soft_exp.items()}
     # 7. escape-time slopes of the expected-estimator flows, log T vs log(1/p0)

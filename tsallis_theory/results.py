@@ -77,6 +77,15 @@ class ResultsFile:
     def header(self) -> dict[str, Any] | None:
         return next((r for r in self._lines() if "meta" in r), None)
 
+    def made_by_this_revision(self) -> bool:
+        """Whether the header's git revision is the current one and both are clean commits: only then do
+        the rows on disk come from the code that would run now (a '+dirty' or 'unknown' revision cannot
+        say which code made them)."""
+        header = self.header()
+        made = (header or {}).get("meta", {}).get("git")
+        now = git_revision()
+        return bool(made) and made == now and not now.endswith("+dirty") and now != "unknown"
+
     def done_keys(self, key_fields: Iterable[str]) -> set[tuple]:
         fields = tuple(key_fields)
         return {tuple(r.get(f) for f in fields) for r in self.rows()}

@@ -19,7 +19,12 @@ import numpy as np
 from tsallis_theory.estimators import bias as B
 from tsallis_theory.estimators.garl import garl_plugin, garl_rloo
 from tsallis_theory.estimators.paft import paft_from_indices
-from tsallis_theory.estimators.testbed import TabularLatentModel, pool_moments, resampling_moments
+from tsallis_theory.estimators.testbed import (
+    TabularLatentModel,
+    pool_moments,
+    pool_moments_many,
+    resampling_moments,
+)
 
 SOFT_MODEL = TabularLatentModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3, 0.9]), parameterised=True)
 HARD_MODEL = TabularLatentModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
@@ -29,6 +34,9 @@ RARE_FLOOR = 1e-3
 _plugin = jax.jit(garl_plugin)
 _rloo = jax.jit(garl_rloo)
 _paft = jax.jit(paft_from_indices)
+# Both GARL forms in one call, for the exact sums that need both (RLOO-BIAS, VAR): one compile per pool
+# shape instead of two. Coefficients stacked as (2, ..., M): plug-in, then RLOO.
+_both_forms = jax.jit(lambda lw, q: jax.tree.map(lambda a, b: jnp.stack([a, b]), garl_plugin(lw, q), garl_rloo(lw, q)))
 
 
 def plugin(q):
@@ -41,6 +49,12 @@ def rloo_form(q):
 
 def paft_form(q):
     return lambda lw, idx: _paft(lw, jnp.asarray(q, float), idx)
+
+
+def plugin_and_rloo_moments(model: TabularLatentModel, q: float, m: int):
+    """Exact ``pool_moments`` of the GARL plug-in and of GARL-RLOO (M >= 2), from one jitted call."""
+    plug, rl = pool_moments_many(model, lambda lw: _both_forms(lw, jnp.asarray(q, float)), m)
+    return plug, rl
 
 
 def rare_success_model(p: float) -> TabularLatentModel:
@@ -93,8 +107,7 @@ def hard_bias_rows(qs, ms, ps):
 
 def variance_row(model: TabularLatentModel, q: float, m: int, k: int, **key) -> dict:
     """Exact Var(GARL plug-in), Var(GARL RLOO), and Var(PAFT) by enumerating pools and resample tuples."""
-    plug = pool_moments(model, plugin(q), m)
-    rl = pool_moments(model, rloo_form(q), m) if m >= 2 else None
+    plug, rl = plugin_and_rloo_moments(model, q, m) if m >= 2 else (pool_moments(model, plugin(q), m), None)
     rs = resampling_moments(model, paft_form(q), m, k)
     cond_gap = float(np.max(np.linalg.norm(rs.conditional_means - _plugin_per_pool(model, q, m), axis=1)))
     return dict(key, sweep="variance", q=q, M=m, K=k, var_garl=plug.variance,

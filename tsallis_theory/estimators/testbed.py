@@ -161,10 +161,23 @@ class Moments:
 def pool_moments(model: TabularLatentModel, estimator: Estimator, m: int, *, ordered: bool = False) -> Moments:
     """Exact E[ĝ] and tr Cov(ĝ) over every pool of M rollouts (compositions, or all ordered pools)."""
     pools, probs = (ordered_pools if ordered else composition_pools)(model, m)
-    est = model.estimate(estimator(jnp.asarray(model.log_w[pools])), pools)
+    coef = estimator(jnp.asarray(model.log_w[pools]))
+    return _exact_moments(model, pools, probs, np.asarray(coef.score), np.asarray(coef.path))
+
+
+def pool_moments_many(model: TabularLatentModel, estimators, m: int, *, ordered: bool = False) -> list[Moments]:
+    """``pool_moments`` of several estimators evaluated together (one jitted call, one compile):
+    ``estimators(log_w (C, M)) -> GradientCoefficients`` with fields of shape (n, C, M)."""
+    pools, probs = (ordered_pools if ordered else composition_pools)(model, m)
+    coef = estimators(jnp.asarray(model.log_w[pools]))
+    return [_exact_moments(model, pools, probs, score, path)
+            for score, path in zip(np.asarray(coef.score), np.asarray(coef.path))]
+
+
+def _exact_moments(model, pools, probs, score, path) -> Moments:
+    est = model.estimate(GradientCoefficients(score, path), pools)
     mean = probs @ est
-    var = float(probs @ np.sum((est - mean) ** 2, axis=1))
-    return Moments(mean, var, len(probs))
+    return Moments(mean, float(probs @ np.sum((est - mean) ** 2, axis=1)), len(probs))
 
 
 def sample_pools(key, model: TabularLatentModel, m: int, n_pools: int) -> np.ndarray:

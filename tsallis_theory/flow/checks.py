@@ -2,9 +2,12 @@
 and SIGMOID (whose symbolic proofs live in ``tsallis_theory.symbolic``). See docs/flow.md.
 
 The escape-time checks read one sweep (``sweep.PRESETS``): ``ledger`` (7 p0 values, 1e-12 ... 1e-6) in the
-fast tier, ``default`` (23 p0 values, 1e-1 ... 1e-12) in the full tier. The sweep is cached in
-``ctx.results_dir/flow/ledger.jsonl`` or ``.../flow/sweep.jsonl`` (the file ``tsallis-lab flow`` writes),
-resumed when present, and in memory for the process.
+fast tier, ``default`` (23 p0 values, 1e-1 ... 1e-12) in the full tier. The fast tier recomputes its sweep
+on every run (a few seconds) into ``ctx.results_dir/flow/ledger.jsonl``. The full tier reads
+``.../flow/sweep.jsonl`` (the file ``tsallis-lab flow`` writes) and resumes it only when its header records
+the current git revision of a clean tree (``ResultsFile.made_by_this_revision``); otherwise it recomputes
+the sweep, so that a code change never leaves stale numbers in the ledger. Within one process the rows are
+kept in memory.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 from tsallis_theory.claims import PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
 from tsallis_theory.flow import fits
 from tsallis_theory.flow.sweep import PRESETS, run_sweep
+from tsallis_theory.results import ResultsFile
 
 _MEMO: dict[str, list[dict]] = {}
 FIGURES = ("figures/flow_escape_times.png", "figures/flow_slopes.png", "figures/flow_ratios.png",
@@ -32,8 +36,9 @@ def sweep_rows(ctx: CheckContext) -> list[dict]:
     if preset not in _MEMO:
         # the full tier shares the file of `tsallis-lab flow` (same configuration), so it is computed once
         path = Path(ctx.results_dir) / "flow" / ("sweep.jsonl" if preset == "default" else f"{preset}.jsonl")
+        reuse = ctx.tier == "full" and path.exists() and ResultsFile(path).made_by_this_revision()
         try:
-            rows = run_sweep(PRESETS[preset], path, progress=False)
+            rows = run_sweep(PRESETS[preset], path, progress=False, fresh=not reuse)
         except ValueError:  # a file from another configuration: recompute
             rows = run_sweep(PRESETS[preset], path, progress=False, fresh=True)
         _MEMO[preset] = rows
