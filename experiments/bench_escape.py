@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tsallis_theory._config import enable_x64  # noqa: E402
 from tsallis_theory.flow import escape_time  # noqa: E402
-from tsallis_theory.flow.oracle import sigmoid_time_exact  # noqa: E402
+from tsallis_theory.symbolic.dynamics import sigmoid_escape_time_closed_form  # noqa: E402
 
 TARGET = 0.5
 
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     enable_x64()
     qs = np.array([0.0, 0.5, 1.0]) if args.quick else np.round(np.linspace(0, 1, 11), 10)
     p0s = np.logspace(-1, -12, 4 if args.quick else 23)
-    exact = np.array([[sigmoid_time_exact(q, p0, TARGET) for q in qs] for p0 in p0s])
+    exact = np.array([[sigmoid_escape_time_closed_form(q, p0, TARGET) for q in qs] for p0 in p0s])
     escape_time("sigmoid", qs, 1e-3, method="ode")  # compile outside the timing
 
     timings, results = {}, {}

@@ -6,7 +6,7 @@ import pytest
 
 from tsallis_theory.flow import escape_integral, escape_record, escape_time, get_model, solve_flow, trajectory
 from tsallis_theory.flow.escape import passage_time
-from tsallis_theory.flow.oracle import sigmoid_time_exact, sigmoid_time_mpquad
+from tsallis_theory.symbolic.dynamics import sigmoid_escape_time_closed_form, sigmoid_escape_time_quad
 from tsallis_theory.qcalc import log_q_from_log
 
 Q_GRID = np.round(np.linspace(0.0, 1.0, 11), 10)
@@ -16,21 +16,21 @@ P0_GRID = np.logspace(-1, -12, 12)
 def test_two_mpmath_oracles_agree():
     for q in (0.0, 0.3, 0.7, 1.0):
         for p0 in (1e-2, 1e-7, 1e-12):
-            a, b = sigmoid_time_exact(q, p0), sigmoid_time_mpquad(q, p0)
+            a, b = sigmoid_escape_time_closed_form(q, p0), sigmoid_escape_time_quad(q, p0)
             assert abs(a / b - 1) < 1e-14, (q, p0)
 
 
 def test_oracle_matches_elementary_limits():
     # q = 1, δ = 1/2: T = ln((1-p0)/p0) + 2 - 1/(1-p0); q = 0: the partial-fraction antiderivative
     p0 = 1e-9
-    assert sigmoid_time_exact(1.0, p0) == pytest.approx(np.log((1 - p0) / p0) + 2 - 1 / (1 - p0), rel=1e-15)
+    assert sigmoid_escape_time_closed_form(1.0, p0) == pytest.approx(np.log((1 - p0) / p0) + 2 - 1 / (1 - p0), rel=1e-15)
     f = lambda u: -1 / u + 2 * np.log(u) - 2 * np.log1p(-u) + 1 / (1 - u)  # noqa: E731
-    assert sigmoid_time_exact(0.0, 1e-3) == pytest.approx(f(0.5) - f(1e-3), rel=1e-13)
+    assert sigmoid_escape_time_closed_form(0.0, 1e-3) == pytest.approx(f(0.5) - f(1e-3), rel=1e-13)
 
 
 @pytest.mark.parametrize("method", ["quad", "ode-lnp", "ode"])
 def test_sigmoid_matches_closed_form_to_1e9_on_the_whole_grid(method):
-    exact = np.array([[sigmoid_time_exact(q, p0) for q in Q_GRID] for p0 in P0_GRID])
+    exact = np.array([[sigmoid_escape_time_closed_form(q, p0) for q in Q_GRID] for p0 in P0_GRID])
     got = np.array([escape_time("sigmoid", Q_GRID, p0, method=method) for p0 in P0_GRID])
     assert np.max(np.abs(got / exact - 1)) <= 1e-9
 
@@ -38,7 +38,7 @@ def test_sigmoid_matches_closed_form_to_1e9_on_the_whole_grid(method):
 def test_sigmoid_other_targets():
     for target in (0.1, 0.5, 0.9):
         for q in (0.0, 0.5, 1.0):
-            exact = sigmoid_time_exact(q, 1e-8, target)
+            exact = sigmoid_escape_time_closed_form(q, 1e-8, target)
             assert escape_time("sigmoid", q, 1e-8, target, method="ode") == pytest.approx(exact, rel=1e-9)
             assert escape_time("sigmoid", q, 1e-8, target) == pytest.approx(exact, rel=1e-12)
 
@@ -153,6 +153,6 @@ from hypothesis import strategies as st  # noqa: E402
        target=st.floats(0.55, 0.95))
 def test_sigmoid_property_any_q_p0_target(q, log10_p0, target):
     p0 = 10.0 ** log10_p0
-    exact = sigmoid_time_exact(q, p0, target)
+    exact = sigmoid_escape_time_closed_form(q, p0, target)
     assert escape_time("sigmoid", q, p0, target, method="quad") == pytest.approx(exact, rel=1e-11)
     assert escape_time("sigmoid", q, p0, target, method="ode-lnp") == pytest.approx(exact, rel=1e-9)

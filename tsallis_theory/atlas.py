@@ -32,10 +32,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy import integrate, optimize
-from scipy.special import gammaln
 
 from tsallis_theory import _validate as V
 from tsallis_theory import estimators as E
+from tsallis_theory.estimators.bias import binomial_pmf as _binomial_pmf
 
 HARD_METHODS = ("rlvr", "rloo", "dr_grpo", "grpo", "garl", "garl_rloo", "paft", "iwae", "trice", "maxrl",
                 "pass_at_k", "dco")
@@ -176,15 +176,6 @@ def count_weights(method: str, g: int, q=None, k=None, T=None, n=None, eps: floa
     return count_weights_many([(method, dict(q=q, k=k, T=T, n=n, eps=eps))], g)[0]
 
 
-def _binom_pmf(m: int, p):
-    kk = np.arange(m + 1)
-    p = np.asarray(p, float)[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lp = (gammaln(m + 1) - gammaln(kk + 1) - gammaln(m - kk + 1)
-              + np.where(kk > 0, kk * np.log(p), 0.0) + np.where(m - kk > 0, (m - kk) * np.log1p(-p), 0.0))
-    return np.exp(lp)
-
-
 def expected_amplification(method: str, p, g: int | None = None, *, q=None, k=None, T=None, n=None,
                            eps: float = 1e-6):
     """Exact expected amplification f'_G(P) of ``method`` with G rollouts and a 0/1 verifier.
@@ -212,7 +203,7 @@ def expected_amplification(method: str, p, g: int | None = None, *, q=None, k=No
         raise ValueError(f"method {method!r} has no finite-group estimator; use g=None")
     V.check_range("p", p, 0.0, 1.0)
     a_s, a_f = count_weights(method, g, None if q is None else float(q), k, T, n, float(eps))
-    pmf = _binom_pmf(g - 1, p)  # (..., G): K' = 0..G−1
+    pmf = _binomial_pmf(g - 1, p)  # (..., G): K' = 0..G−1
     out = g * (pmf @ (a_s[1:] - a_f[:-1]))
     return out if np.ndim(out) else float(out)
 
@@ -380,7 +371,7 @@ def verify_atlas(ctx) -> "Verdict":
     for g in (4, 32):
         p = np.geomspace(1e-6, 0.9, 9)
         kk = np.arange(g + 1)
-        spec = (_binom_pmf(g, p) @ np.sqrt(kk * (g - kk))) / g / (p * (1 - p))
+        spec = (_binomial_pmf(g, p) @ np.sqrt(kk * (g - kk))) / g / (p * (1 - p))
         err = max(err, float(np.max(np.abs(expected_amplification("grpo", p, g, eps=0.0) / spec - 1))))
     lim = expected_amplification("grpo", 1e-12, 32, eps=0.0) / np.sqrt(31) - 1
     nums["grpo_closed_form_max_rel_err"], nums["grpo_limit_rel_err"] = err, float(lim)

@@ -22,7 +22,7 @@ from tsallis_theory import _validate as V
 from tsallis_theory.estimators.testbed import TabularLatentModel
 
 
-def _binomial_pmf(m: int, p: np.ndarray) -> np.ndarray:
+def binomial_pmf(m: int, p: np.ndarray) -> np.ndarray:
     """pmf of Binomial(M, P) at K = 0..M, shape (..., M+1), computed in log space."""
     k = np.arange(m + 1)
     p = np.asarray(p, float)[..., None]
@@ -52,7 +52,7 @@ def hard_verifier_relative_bias(q, m: int, p):
         raise ValueError(f"m must be an integer >= 1 (pool size); got {m!r}")
     m = int(m)
     q, p = np.broadcast_arrays(np.asarray(q, float), np.asarray(p, float))
-    pmf = _binomial_pmf(m, p)  # (..., M+1)
+    pmf = binomial_pmf(m, p)  # (..., M+1)
     k = np.arange(m + 1)
     a = (1.0 - q)[..., None]
     with np.errstate(divide="ignore"):

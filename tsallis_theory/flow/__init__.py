@@ -4,9 +4,9 @@ NEAR-OPT). See docs/flow.md.
     >>> from tsallis_theory.flow import escape_time
     >>> escape_time("sigmoid", q=0.5, p0=1e-6)        # ≈ 2 p0^{-1/2}
 
-Modules: ``models`` (θ ↦ ln P and initialisers), ``escape`` (quadrature and ODE solvers), ``oracle``
-(mpmath reference values for the sigmoid), ``sweep`` (the default grid and its fits), ``figures``,
-``checks`` (ledger checks), ``cli`` (``tsallis-lab flow``).
+Modules: ``models`` (θ ↦ ln P and initialisers), ``escape`` (quadrature and ODE solvers), ``sweep`` (the default grid and its fits), ``figures``,
+``checks`` (ledger checks), ``cli`` (``tsallis-lab flow``). The exact sigmoid escape time used as the oracle
+is ``tsallis_theory.symbolic.sigmoid_escape_time_closed_form`` (mpmath, hyp2f1).
 """
 
 from tsallis_theory.flow.escape import (

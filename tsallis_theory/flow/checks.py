@@ -280,7 +280,7 @@ def verify_sigmoid_numeric(ctx: CheckContext) -> Verdict:
     A = p0^{−(1−q)}/(1−q) (ln(1/p0) at q = 1), is 1."""
     from tsallis_theory.flow.escape import escape_time
     from tsallis_theory.flow.models import Sigmoid
-    from tsallis_theory.flow.oracle import sigmoid_time_exact
+    from tsallis_theory.symbolic.dynamics import sigmoid_escape_time_closed_form
 
     m = Sigmoid()
     thetas = np.linspace(-40, 5, 46)[:, None]
@@ -291,7 +291,7 @@ def verify_sigmoid_numeric(ctx: CheckContext) -> Verdict:
     p0s = PRESETS["default"].p0s
     err = {"quad": 0.0, "ode": 0.0}
     for p0 in p0s:
-        exact = np.array([sigmoid_time_exact(q, p0) for q in qs])
+        exact = np.array([sigmoid_escape_time_closed_form(q, p0) for q in qs])
         for method in err:
             err[method] = max(err[method], float(np.max(np.abs(escape_time(m, qs, p0, method=method) / exact - 1))))
 
@@ -300,7 +300,7 @@ def verify_sigmoid_numeric(ctx: CheckContext) -> Verdict:
 
     const = {}
     for q in qs:
-        t_a, t_b = (sigmoid_time_exact(q, p) for p in (1e-11, 1e-12))
+        t_a, t_b = (sigmoid_escape_time_closed_form(q, p) for p in (1e-11, 1e-12))
         ta, tb = escape_time(m, q, 1e-11), escape_time(m, q, 1e-12)
         const[float(q)] = {"leading": (tb - ta) / (asym(q, 1e-12) - asym(q, 1e-11)),
                            "T_over_A_at_1e-12": tb / asym(q, 1e-12), "oracle_leading":
