@@ -21,7 +21,9 @@ import sys
 from pathlib import Path
 
 # name -> (one-line help, module with configure(parser) and run(args))
-STUDY_COMMANDS: dict[str, tuple[str, str]] = {}
+STUDY_COMMANDS: dict[str, tuple[str, str]] = {
+    "lm": ("small-LM study: cold start, warm start, label noise (LM-COLD, LM-WARM, LM-NOISE)", "tsallis_theory.lm.cli"),
+}
 
 PROG = "tsallis-lab"
 

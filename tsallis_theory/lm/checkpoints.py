@@ -26,8 +26,8 @@ def fingerprint(config: dict[str, Any]) -> str:
 
 
 def _paths(path) -> tuple[Path, Path]:
-    p = Path(path)
-    return p.with_suffix(".eqx"), p.with_suffix(".json")
+    p = str(path)  # appended, not with_suffix: names such as "cold-0.01" contain dots
+    return Path(p + ".eqx"), Path(p + ".json")
 
 
 def exists(path) -> bool:
@@ -44,7 +44,7 @@ def save(path, tree, config: dict[str, Any], *, kind: str, extra: dict[str, Any]
     meta = {"kind": kind, "fingerprint": fingerprint(config), "config": config,
             "sha256": hashlib.sha256(data).hexdigest(), "extra": extra or {}}
     for target, payload in ((eqx_path, data), (json_path, json.dumps(meta, default=float).encode())):
-        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp = Path(str(target) + ".tmp")
         tmp.write_bytes(payload)
         os.replace(tmp, target)
     return eqx_path
@@ -67,7 +67,7 @@ def load(path, like, config: dict[str, Any], *, kind: str) -> tuple[Any, dict[st
     Raises ValueError if it was written for a different ``config`` or ``kind``, or is corrupted."""
     eqx_path, json_path = _paths(path)
     if not eqx_path.exists() or not json_path.exists():
-        raise ValueError(f"checkpoint {eqx_path.with_suffix('')}: missing ({eqx_path.name} and {json_path.name} "
+        raise ValueError(f"checkpoint {path}: missing ({eqx_path.name} and {json_path.name} "
                          "are both needed)")
     try:
         meta = json.loads(json_path.read_text())
