@@ -31,6 +31,7 @@ class StudyConfig:
         noise_eps and seed are set per run.
       seeds: training seeds per (base, method).
       cold_methods / cold_steps: LM-COLD methods and budget, run from every cold base.
+      cold_side_methods / cold_side_bases: further LM-COLD methods run only from these bases (run last).
       warm_methods / warm_steps: LM-WARM methods and (long) budget, from the "warm" base.
       noise_methods / noise_steps / noise_eps / noise_base: LM-NOISE runs with label flips at rate ε.
     """
@@ -43,6 +44,8 @@ class StudyConfig:
     seeds: tuple[int, ...] = (0,)
     cold_methods: tuple[str, ...] = ALL_METHODS
     cold_steps: int = 300
+    cold_side_methods: tuple[str, ...] = ()
+    cold_side_bases: tuple[str, ...] = ()
     warm_methods: tuple[str, ...] = ("grpo", "rb-rloo", "garl-0.25", "garl-0.75", "paft-0.25", "paft-0.75")
     warm_steps: int = 600
     noise_methods: tuple[str, ...] = ("rb-rloo", "garl-0.25", "garl-0.5", "garl-0.75", "garl-1", "schedule")
@@ -71,7 +74,9 @@ PRESETS: dict[str, StudyConfig] = {
         pretrain=PretrainConfig(),
         train=TrainConfig(batch_prompts=8, group_size=8, lr=3e-4, max_grad_norm=100.0, chunk=20,
                           eval_prompts=128, eval_k=8, schedule_switch=60),
-        cold_steps=200, warm_steps=400, noise_steps=300,
+        cold_methods=ALL_METHODS[:6], cold_steps=200,
+        cold_side_methods=ALL_METHODS[6:], cold_side_bases=("cold-0.03", "cold-0.001"),
+        warm_steps=400, noise_steps=300,
     ),
     "gpu": StudyConfig(
         name="gpu",

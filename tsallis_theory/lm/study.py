@@ -28,14 +28,18 @@ def _round(xs, digits=5):
 
 
 def plan(study: StudyConfig, methods: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
-    """Every run of the study, in order: (experiment, base, method, seed, steps, noise_eps)."""
+    """Every run of the study, in order: (experiment, base, method, seed, steps, noise_eps).
+
+    Order: LM-COLD core methods over every cold base, LM-NOISE, LM-WARM, then the LM-COLD side methods,
+    so that a study cut short still holds the rows the three checks need most."""
     keep = None if methods is None else {parse_method(m).name for m in methods}
     runs = []
     cold_bases = [f"cold-{t:g}" for t in study.pretrain.p0_targets]
     for exp, bases, meths, steps, eps in (
         ("cold", cold_bases, study.cold_methods, study.cold_steps, 0.0),
-        ("warm", ["warm"], study.warm_methods, study.warm_steps, 0.0),
         ("noise", [study.noise_base], study.noise_methods, study.noise_steps, study.noise_eps),
+        ("warm", ["warm"], study.warm_methods, study.warm_steps, 0.0),
+        ("cold", list(study.cold_side_bases), study.cold_side_methods, study.cold_steps, 0.0),
     ):
         for method in meths:
             if keep is not None and parse_method(method).name not in keep:
