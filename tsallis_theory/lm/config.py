@@ -51,7 +51,7 @@ class StudyConfig:
     noise_methods: tuple[str, ...] = ("rb-rloo", "garl-0.25", "garl-0.5", "garl-0.75", "garl-1", "schedule")
     noise_steps: int = 400
     noise_eps: float = 0.2
-    noise_base: str = "cold-0.1"
+    noise_base: str = "cold-0.3"
 
 
 PRESETS: dict[str, StudyConfig] = {

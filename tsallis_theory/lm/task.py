@@ -1,4 +1,4 @@
-"""The synthetic latent-reasoning task: chains of modular addition (claims LM-COLD, LM-WARM, LM-NOISE).
+r"""The synthetic latent-reasoning task: chains of modular addition (claims LM-COLD, LM-WARM, LM-NOISE).
 
 A problem is a start value a_0 and L addends c_1..c_L, all in Z_m. The latent rationale z lists the
 intermediate values s_i = (s_{i-1} + c_i) mod m for i = 1..L-1 (s_0 = a_0); the answer is y* = s_L.

@@ -186,7 +186,7 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
             "contamination": w_BMA[..., 1].mean(),
             "reward": reward_BM.mean(),
             "max_advantage": adv_BM.max().astype(jnp.float32),
-            "grad_norm": optax.global_norm(grads).astype(jnp.float32),
+            "grad_norm": optax.tree.norm(grads).astype(jnp.float32),
             "q": jnp.asarray(q, jnp.float32),
         }
         return TrainState(params, opt_state, state.step + 1, state.key), metrics

@@ -128,8 +128,11 @@ class Transformer(eqx.Module):
 
     def __call__(self, tokens_T):
         """Causal forward: logits_TV[t] is the next-token distribution after tokens[: t + 1]."""
-        t = tokens_T.shape[0]
-        x_TD = self.embed_VD[tokens_T] + self.pos_TD[:t]
+        return self.forward_embeddings(self.embed_VD[tokens_T])
+
+    def forward_embeddings(self, e_TD):
+        """The forward pass from token embeddings (used by the causality test)."""
+        x_TD = e_TD + self.pos_TD[:e_TD.shape[0]]
         for block in self.blocks:
             x_TD = block(x_TD)
         return _layer_norm(x_TD, self.lnf_scale, self.lnf_bias) @ self.unembed_DV
