@@ -7,8 +7,11 @@ Decision rules (docs/lm.md):
             q = 0.75 and q = 1 do, q = 1 no later than q = 0.75. VERIFIED if all hold, REFUTED if neither
             high-q method escapes, PARTIAL otherwise. Fitted slopes of log T vs log(1/p0) (theory 1 − q)
             are reported for every method that escaped from at least two bases.
-  LM-WARM   collapse = final maj@k below half its peak. VERIFIED if PAFT q = 0.75 is stable and some GARL
-            run collapses or a low-q GARL run is best among stable runs; PARTIAL otherwise (with numbers).
+  LM-WARM   collapse = final maj@k below half its peak. The paper's claim has two regimes (FinQA: stable,
+            low-q GARL best; HotPotQA/MuSiQue: GARL collapses, PAFT q = 0.75 stable). VERIFIED needs both on
+            our task: a low-q GARL run (q <= 0.25) best among stable runs (final maj@k, then mean P) and a
+            GARL collapse while PAFT q = 0.75 stays stable. REFUTED if PAFT q = 0.75 collapses; PARTIAL
+            otherwise, naming which regime was seen.
   LM-NOISE  contamination = held-out mean p(flipped label | x, z) at the end. VERIFIED if q = 1's final
             contamination >= ε/2 (theory: ε), q = 0's <= ε/10 (theory: 0), and the schedule ends with
             mean P >= 1/2 and contamination <= ε/10; PARTIAL if some hold; REFUTED if none.
@@ -83,7 +86,8 @@ def verify_lm_cold(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     order_ok = ("garl-1" in high_escape and "garl-0.75" in high_escape
                 and at_cold["garl-1"] <= at_cold["garl-0.75"])
     fmt = ", ".join(f"{m}: {'no escape' if at_cold[m] is None else at_cold[m]}" for m in sorted(at_cold))
-    slope_txt = "; ".join(f"{m} slope {v['slope']:.2f}±{v['se']:.2f} (n={v['n']})" for m, v in sorted(slopes.items()))
+    slope_txt = "; ".join(f"{m} {v['slope']:.2f}" + (f"±{v['se']:.2f}" if np.isfinite(v["se"]) else "")
+                          + f" (n={v['n']})" for m, v in sorted(slopes.items()))
     evidence = (f"at p0 = {coldest:.2g} (escape: mean P >= {numbers['delta']}, budget {budget} steps) {fmt}. "
                 f"Fitted log T vs log 1/p0: {slope_txt or 'too few escapes to fit'} (theory: 1 − q).")
     numbers.update(low_stall=low_stall, high_escape=high_escape, order_ok=order_ok)
@@ -112,7 +116,8 @@ def verify_lm_warm(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     stable = {m: v for m, v in summary.items() if not v["collapsed"]}
     garl_collapse = [m for m, v in summary.items() if m.startswith(("garl", "rb-rloo")) and v["collapsed"]]
     paft_ok = "paft-0.75" in stable
-    best = max(stable, key=lambda m: stable[m]["final"]) if stable else None
+    final_p = {r["method"]: r["final"]["eval_mean_P"] for r in rows}
+    best = max(stable, key=lambda m: (stable[m]["final"], final_p[m])) if stable else None
     low_q_best = best in ("rb-rloo", "garl-0.25")
     fmt = ", ".join(f"{m} {v['start']:.2f}→peak {v['peak']:.2f}→final {v['final']:.2f}" for m, v in sorted(summary.items()))
     evidence = (f"warm start maj@k {fmt}; collapsed (final < peak/2): {garl_collapse or 'none'}; "
@@ -120,7 +125,9 @@ def verify_lm_warm(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     numbers = {"summary": summary, "best_stable": best, "garl_collapsed": garl_collapse, "paft_0.75_stable": paft_ok}
     if "paft-0.75" not in summary:
         return Verdict(NOT_RUN, f"no PAFT q = 0.75 warm row; run: {COMMAND}", numbers)
-    status = VERIFIED if paft_ok and (garl_collapse or low_q_best) else PARTIAL
+    numbers["final_mean_P"] = final_p
+    evidence += f" Final mean P: {', '.join(f'{m} {p:.3f}' for m, p in sorted(final_p.items()))}."
+    status = VERIFIED if paft_ok and garl_collapse and low_q_best else PARTIAL
     if not paft_ok:
         status = REFUTED
     return Verdict(status, evidence, numbers, (FIG[1],))
@@ -148,9 +155,13 @@ def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
         return _not_run("LM-NOISE (garl-1 / rb-rloo / schedule)")
     fmt = ", ".join(f"{m}: contamination {f['eval_contamination']:.3g}, P {f['eval_mean_P']:.3f}"
                     for m, f in sorted(fin.items()))
+    late = {r["method"]: float(np.mean([e["eval_contamination"] for e in r["evals"][-5:]])) for r in rows}
+    numbers["late_contamination_mean_last5"] = late
     held = [name for name, ok in parts if ok]
     evidence = (f"ε = {eps}: {fmt} (theory at equilibrium: q = 1 → ε, q = 0 → 0). Holds: "
-                f"{', '.join(held) or 'none'}; fails: {', '.join(n for n, ok in parts if not ok) or 'none'}.")
+                f"{', '.join(held) or 'none'}; fails: {', '.join(n for n, ok in parts if not ok) or 'none'}. "
+                f"Mean over the last 5 evaluations: "
+                f"{', '.join(f'{m} {v:.3g}' for m, v in sorted(late.items()))}.")
     numbers["holds"] = {n: bool(ok) for n, ok in parts}
     status = VERIFIED if len(held) == len(parts) == 3 else (REFUTED if not held else PARTIAL)
     if math.isnan(eps):

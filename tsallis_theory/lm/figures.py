@@ -40,29 +40,33 @@ def cold_escape(rows, path):
     fig, ax = new_figure(figsize=(7.5, 5))
     budget = max(r["budget"] for r in rows)
     methods = sorted({r["method"] for r in rows}, key=lambda m: [r["method"] for r in rows].index(m))
-    for m in methods:
+    for i, m in enumerate(methods):
         pts = sorted((r["p0"], r["escape_step"]) for r in rows if r["method"] == m)
-        x_esc = [1 / p for p, s in pts if s is not None]
-        y_esc = [s for p, s in pts if s is not None]
-        x_cen = [1 / p for p, s in pts if s is None]
+        x_esc = np.array([1 / p for p, s in pts if s is not None])
+        y_esc = np.array([s for p, s in pts if s is not None], float)
+        jitter = 1.0 + 0.035 * (i - len(methods) / 2)  # keep censored markers of different methods apart
+        x_cen = [jitter / p for p, s in pts if s is None]
         c = _colour(m)
-        fit = fit_slope([1 / x for x in x_esc], y_esc)
+        fit = fit_slope(1 / x_esc, y_esc) if len(x_esc) else None
         q = _q_of(m)
-        label = m + (f": slope {fit[0]:.2f}" if fit else "") + (f" (theory {1 - q:.2f})" if q is not None else "")
-        ax.plot(x_esc, y_esc, "o-", color=c, label=label, ms=5)
-        ax.plot(x_cen, [budget * 1.15] * len(x_cen), "^", color=c, mfc="none", ms=7)
-        if fit and q is not None and len(x_esc) >= 2:
-            xs = np.array([min(x_esc), max(x_esc)])
-            anchor = np.exp(np.mean(np.log(y_esc)) - (1 - q) * np.mean(np.log(x_esc)))
-            ax.plot(xs, anchor * xs ** (1 - q), ":", color=c, lw=1)
+        label = m + (f": fitted slope {fit[0]:.2f}" if fit else "") + (f" (theory {1 - q:.2f})" if q is not None else "")
+        ax.plot(x_esc, y_esc, "o", color=c, label=label, ms=6)
+        ax.plot(x_cen, [budget * 1.12] * len(x_cen), "^", color=c, mfc="none", ms=7)
+        if fit is not None:
+            xs = np.geomspace(x_esc.min(), x_esc.max(), 20)
+            centre = np.mean(np.log(y_esc)) - fit[0] * np.mean(np.log(x_esc))
+            ax.plot(xs, np.exp(centre) * xs ** fit[0], "-", color=c, lw=1.2)
+            if q is not None:
+                anchor = np.exp(np.mean(np.log(y_esc)) - (1 - q) * np.mean(np.log(x_esc)))
+                ax.plot(xs, anchor * xs ** (1 - q), ":", color=c, lw=1)
     ax.axhline(budget, color="grey", lw=0.8, ls="--")
-    ax.text(ax.get_xlim()[0] if False else 1.05, budget * 1.2, "▲ no escape within the budget", fontsize=8, color="grey",
+    ax.text(0.01, budget * 1.2, f"△ no escape within the budget ({budget} steps)", fontsize=8, color="grey",
             transform=ax.get_yaxis_transform())
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("1 / p0  (p0 = measured mean success probability of the base checkpoint)")
     ax.set_ylabel(f"steps to escape (first step with mean P ≥ {rows[0]['escape_delta']})")
-    ax.set_title("LM-COLD: steps to escape vs cold start; dotted: theory slope 1 − q through the points")
+    ax.set_title("LM-COLD: steps to escape vs 1/p0; solid: fitted power law, dotted: theory slope 1 − q", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return save_figure(fig, path)
 
@@ -128,7 +132,7 @@ def noise(rows, path):
     a1.set_yscale("log")
     a1.set_xlabel("training step")
     a1.set_ylabel("held-out p(flipped label | x, z)")
-    a1.set_title(f"LM-NOISE (ε = {eps}); dotted: escort equilibrium ε^(1/q) / (ε^(1/q) + (1−ε)^(1/q))")
+    a1.set_title(f"LM-NOISE (ε = {eps}); dotted: escort equilibrium\nε^(1/q) / (ε^(1/q) + (1−ε)^(1/q)) per q", fontsize=9)
     a2.set_xlabel("training step")
     a2.set_ylabel("held-out mean P on the clean label")
     a2.set_title(f"base p0 = {rows[0]['p0']:.2g}")

@@ -87,6 +87,7 @@ def run_study(study: StudyConfig, out, ckpt_dir, *, methods=None, max_steps: int
         bar.set_postfix_str(f"{spec['experiment']} {spec['base']} {spec['method']}")
         steps = spec["steps"] if max_steps is None else min(spec["steps"], max_steps)
         cfg = dataclasses.replace(study.train, method=spec["method"], steps=steps, noise_eps=spec["noise_eps"],
+                                  chunk=min(study.train.chunk, steps),
                                   seed=spec["seed"], stop_on_escape=spec["experiment"] == "cold")
         if spec["base"] not in policies:
             policies[spec["base"]], _ = load_base(ckpt_dir / "bases" / spec["base"], study.task, study.model, pre)
