@@ -69,14 +69,20 @@ def test_cold_check_rules(tmp_path):
 
 
 def test_noise_check_rules(tmp_path):
-    def fin(c, p):
-        return {"eval_contamination": c, "eval_mean_P": p}
-    rows = [_row("noise", "garl-1", 0.2, 3, eps=0.2, final=fin(0.15, 0.8)),
-            _row("noise", "rb-rloo", 0.2, 3, eps=0.2, final=fin(0.001, 0.9)),
-            _row("noise", "schedule", 0.2, 3, eps=0.2, final=fin(0.005, 0.9))]
-    assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, rows)).status == VERIFIED
-    rows[0]["final"] = fin(0.01, 0.8)
+    def ev(c, p):  # five evaluations around (c, p); the check averages them
+        return [{"eval_contamination": c * f, "eval_mean_P": p} for f in (0.5, 1.5, 1.0, 0.8, 1.2)]
+
+    rows = [_row("noise", "garl-1", 0.2, 3, eps=0.2, evals=ev(0.15, 0.8), final=ev(0.15, 0.8)[-1]),
+            _row("noise", "rb-rloo", 0.2, 3, eps=0.2, evals=ev(0.001, 0.9), final=ev(0.001, 0.9)[-1]),
+            _row("noise", "schedule", 0.2, 3, eps=0.2, evals=ev(0.005, 0.9), final=ev(0.005, 0.9)[-1])]
+    v = checks.verify_lm_noise(CheckContext(), _write(tmp_path, rows))
+    assert v.status == VERIFIED and v.numbers["contamination"]["garl-1"] == pytest.approx(0.15)
+    rows[0]["evals"] = ev(0.01, 0.8)
     assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, rows)).status == PARTIAL
+    for r in rows:
+        r["evals"] = ev(0.05, 0.8) if r["method"] == "rb-rloo" else ev(0.15, 0.2)
+    rows[0]["evals"] = ev(0.001, 0.8)
+    assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, rows)).status == REFUTED
 
 
 def test_figures_from_rows(tmp_path):

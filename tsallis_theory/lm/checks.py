@@ -12,14 +12,14 @@ Decision rules (docs/lm.md):
             our task: a low-q GARL run (q <= 0.25) best among stable runs (final maj@k, then mean P) and a
             GARL collapse while PAFT q = 0.75 stays stable. REFUTED if PAFT q = 0.75 collapses; PARTIAL
             otherwise, naming which regime was seen.
-  LM-NOISE  contamination = held-out mean p(flipped label | x, z) at the end. VERIFIED if q = 1's final
-            contamination >= ε/2 (theory: ε), q = 0's <= ε/10 (theory: 0), and the schedule ends with
-            mean P >= 1/2 and contamination <= ε/10; PARTIAL if some hold; REFUTED if none.
+  LM-NOISE  contamination = held-out mean p(flipped label | x, z), averaged over the last 5 evaluations
+            (the single final evaluation is noisy). VERIFIED if q = 1's contamination >= ε/2 (theory: ε),
+            q = 0's <= ε/10 (theory: 0), and the schedule ends with mean P >= 1/2 and contamination
+            <= ε/10 (same late average); PARTIAL if some hold; REFUTED if none.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -138,9 +138,16 @@ def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     if not rows:
         return _not_run("LM-NOISE")
     eps = rows[0]["noise_eps"]
-    fin = {r["method"]: r["final"] for r in rows}
-    numbers = {"eps": eps, "final_contamination": {m: f["eval_contamination"] for m, f in fin.items()},
-               "final_mean_P": {m: f["eval_mean_P"] for m, f in fin.items()},
+
+    def late(r, key):
+        return float(np.mean([e[key] for e in r["evals"][-5:]]))
+
+    fin = {r["method"]: {"eval_contamination": late(r, "eval_contamination"), "eval_mean_P": late(r, "eval_mean_P")}
+           for r in rows}
+    numbers = {"eps": eps, "statistic": "mean of the last 5 held-out evaluations",
+               "contamination": {m: f["eval_contamination"] for m, f in fin.items()},
+               "mean_P": {m: f["eval_mean_P"] for m, f in fin.items()},
+               "final_contamination": {r["method"]: r["final"]["eval_contamination"] for r in rows},
                "escort_theory": {f"{q:g}": eps ** (1 / q) / (eps ** (1 / q) + (1 - eps) ** (1 / q))
                                  for q in (0.25, 0.5, 0.75, 1.0)}}
     parts = []
@@ -155,15 +162,10 @@ def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
         return _not_run("LM-NOISE (garl-1 / rb-rloo / schedule)")
     fmt = ", ".join(f"{m}: contamination {f['eval_contamination']:.3g}, P {f['eval_mean_P']:.3f}"
                     for m, f in sorted(fin.items()))
-    late = {r["method"]: float(np.mean([e["eval_contamination"] for e in r["evals"][-5:]])) for r in rows}
-    numbers["late_contamination_mean_last5"] = late
     held = [name for name, ok in parts if ok]
-    evidence = (f"ε = {eps}: {fmt} (theory at equilibrium: q = 1 → ε, q = 0 → 0). Holds: "
-                f"{', '.join(held) or 'none'}; fails: {', '.join(n for n, ok in parts if not ok) or 'none'}. "
-                f"Mean over the last 5 evaluations: "
-                f"{', '.join(f'{m} {v:.3g}' for m, v in sorted(late.items()))}.")
+    evidence = (f"ε = {eps}, mean of the last 5 evaluations: {fmt} (theory at equilibrium: q = 1 → ε, "
+                f"q = 0 → 0). Holds: {', '.join(held) or 'none'}; "
+                f"fails: {', '.join(n for n, ok in parts if not ok) or 'none'}.")
     numbers["holds"] = {n: bool(ok) for n, ok in parts}
     status = VERIFIED if len(held) == len(parts) == 3 else (REFUTED if not held else PARTIAL)
-    if math.isnan(eps):
-        status = PARTIAL
     return Verdict(status, evidence, numbers, (FIG[2],))

@@ -103,7 +103,7 @@ def run_study(study: StudyConfig, out, ckpt_dir, *, methods=None, max_steps: int
         final = hist["evals"][-1]
         row = {**{f: spec[f] for f in KEY_FIELDS}, "q": method.q, "p0": by_name[spec["base"]]["p0"],
                "noise_eps": spec["noise_eps"], "budget": steps, "steps_run": len(hist["steps"]["mean_P"]),
-               "escape_step": hist["escape_step"], "escape_delta": cfg.escape_delta,
+               "escape_step": hist["escape_step"], "escape_delta": cfg.escape_delta, "escape_window": cfg.escape_window,
                "final": final, "evals": hist["evals"],
                "mean_P": _round(hist["steps"]["mean_P"]), "contamination": _round(hist["steps"]["contamination"]),
                "max_advantage": _round(hist["steps"]["max_advantage"]), "grad_norm": _round(hist["steps"]["grad_norm"])}

@@ -49,7 +49,9 @@ class TrainConfig:
       lr_rescale: multiply GARL/PAFT by M^{-q} as the paper's Alg 1/2 do.
       noise_eps: ε, probability that a training answer is replaced by the corrupted label (LM-NOISE).
       schedule_switch: step at which the ``schedule`` method switches from q = 1 to q = 0.
-      escape_delta: δ, escape = first step whose mean_P reaches δ (the theory's fixed target, δ = 1/2).
+      escape_delta: δ, the theory's fixed target (δ = 1/2).
+      escape_window: escape = first step t whose mean_P averaged over steps t..t+window-1 reaches δ (the
+        average smooths the per-step estimate; with window 1 it is the first single-step crossing).
       stop_on_escape: end the run at the end of the chunk in which it escaped.
       chunk: steps per jitted scan; held-out evaluation and checkpoints happen between chunks.
       eval_prompts: E, held-out prompts for evaluation.
@@ -68,6 +70,7 @@ class TrainConfig:
     noise_eps: float = 0.0
     schedule_switch: int = 50
     escape_delta: float = 0.5
+    escape_window: int = 10
     stop_on_escape: bool = False
     chunk: int = 10
     eval_prompts: int = 64
@@ -76,7 +79,7 @@ class TrainConfig:
 
     def __post_init__(self):
         O.parse_method(self.method)
-        for name, low in (("steps", 1), ("batch_prompts", 1), ("group_size", 2), ("chunk", 1),
+        for name, low in (("steps", 1), ("batch_prompts", 1), ("group_size", 2), ("chunk", 1), ("escape_window", 1),
                           ("eval_prompts", 1), ("eval_k", 1)):
             if int(getattr(self, name)) < low:
                 raise ValueError(f"{name} must be >= {low}; got {getattr(self, name)}")
@@ -225,10 +228,10 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
     return Trainer(init, train_chunk, evaluate, combine)
 
 
-def first_crossing(values, threshold) -> int | None:
-    """Index of the first entry >= threshold, or None."""
-    for i, v in enumerate(values):
-        if v >= threshold:
+def first_crossing(values, threshold, window: int = 1) -> int | None:
+    """First index i with mean(values[i:i+window]) >= threshold (complete windows only), or None."""
+    for i in range(len(values) - window + 1):
+        if sum(values[i:i + window]) / window >= threshold:
             return i
     return None
 
@@ -249,7 +252,7 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
     Resumes from ``checkpoint`` (a path without suffix) when it exists; a checkpoint from another config
     or a corrupted one raises ValueError. Returns (trained policy, history) where history holds the
     per-step metrics (lists), the held-out evaluations (one dict per chunk, with its step) and
-    ``escape_step`` (first step with mean_P >= δ, or None)."""
+    ``escape_step`` (1-based step at which the windowed mean_P first reaches δ, or None)."""
     from tqdm.auto import tqdm
 
     from tsallis_theory.lm import checkpoints as C
@@ -272,7 +275,7 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
         done = int(state.step)
         history["evals"].append({"step": done, **{k: float(v) for k, v in trainer.evaluate(state.params).items()}})
         if history["escape_step"] is None:
-            hit = first_crossing(history["steps"]["mean_P"], cfg.escape_delta)
+            hit = first_crossing(history["steps"]["mean_P"], cfg.escape_delta, cfg.escape_window)
             history["escape_step"] = None if hit is None else hit + 1
         if checkpoint is not None:
             C.save(checkpoint, state, config, kind="train", extra=history)
