@@ -36,7 +36,7 @@ EXPECTED_STATUS = {
     "PAFT-BIAS": L.NOT_IMPLEMENTED,
     "VAR": L.NOT_IMPLEMENTED,
     "ATLAS": L.NOT_IMPLEMENTED,
-    "LM-COLD": L.PARTIAL,  # cpu-preset rows, docs/lm.md
+    "LM-COLD": L.VERIFIED,  # cpu-preset rows, docs/lm.md
     "LM-WARM": L.PARTIAL,  # cpu-preset rows, docs/lm.md
     "LM-NOISE": L.PARTIAL,  # cpu-preset rows, docs/lm.md
 }
