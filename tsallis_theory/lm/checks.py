@@ -66,7 +66,10 @@ def verify_lm_cold(ctx: CheckContext, path: Path = ROWS) -> Verdict:
         return _not_run("LM-COLD")
     table = escape_table(rows)
     coldest = min(r["p0"] for r in rows)
-    at_cold = {r["method"]: r["escape_step"] for r in rows if r["p0"] == coldest}
+    at_cold: dict[str, list] = {}
+    for r in rows:
+        if r["p0"] == coldest:
+            at_cold.setdefault(r["method"], []).append(r["escape_step"])
     budget = max(r["budget"] for r in rows)
     numbers: dict = {"coldest_p0": coldest, "budget": budget, "delta": rows[0]["escape_delta"],
                      "escape_at_coldest": at_cold, "n_runs": len(rows)}
@@ -81,19 +84,25 @@ def verify_lm_cold(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     high = [m for m in ("garl-0.75", "garl-1") if m in at_cold]
     if not high:
         return Verdict(NOT_RUN, f"no GARL q = 0.75 / 1 row at the coldest base; run: {COMMAND}", numbers)
-    low_stall = [m for m in low if at_cold[m] is None]
-    high_escape = [m for m in high if at_cold[m] is not None]
+    low_stall = [m for m in low if all(s is None for s in at_cold[m])]
+    high_escape = [m for m in high if all(s is not None for s in at_cold[m])]
     order_ok = ("garl-1" in high_escape and "garl-0.75" in high_escape
-                and at_cold["garl-1"] <= at_cold["garl-0.75"])
-    fmt = ", ".join(f"{m}: {'no escape' if at_cold[m] is None else at_cold[m]}" for m in sorted(at_cold))
+                and np.median(at_cold["garl-1"]) <= np.median(at_cold["garl-0.75"]))
+
+    def show(steps):
+        return "/".join("–" if s is None else str(s) for s in steps)
+
+    fmt = ", ".join(f"{m}: {show(at_cold[m])}" for m in sorted(at_cold))
     slope_txt = "; ".join(f"{m} {v['slope']:.2f}" + (f"±{v['se']:.2f}" if np.isfinite(v["se"]) else "")
                           + f" (n={v['n']})" for m, v in sorted(slopes.items()))
-    evidence = (f"at p0 = {coldest:.2g} (escape: mean P >= {numbers['delta']}, budget {budget} steps) {fmt}. "
+    n_seeds = max(len(v) for v in at_cold.values())
+    evidence = (f"steps to escape at p0 = {coldest:.2g} (mean P >= {numbers['delta']} over a 10-step window, budget "
+                f"{budget} steps, – = none; {n_seeds} seed(s)) {fmt}. "
                 f"Fitted log T vs log 1/p0: {slope_txt or 'too few escapes to fit'} (theory: 1 − q).")
     numbers.update(low_stall=low_stall, high_escape=high_escape, order_ok=order_ok)
     if len(low_stall) == len(low) and len(high_escape) == len(high) and order_ok:
         status = VERIFIED
-    elif not high_escape:
+    elif not any(s is not None for m in high for s in at_cold[m]):
         status = REFUTED
     else:
         status = PARTIAL
@@ -108,15 +117,17 @@ def verify_lm_warm(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     rows = _rows("warm", path)
     if not rows:
         return _not_run("LM-WARM")
-    summary = {}
+    per: dict[str, list] = {}
     for r in rows:
         curve = [_maj(e) for e in r["evals"]]
-        peak, final = max(curve), curve[-1]
-        summary[r["method"]] = {"peak": peak, "final": final, "start": curve[0], "collapsed": final < 0.5 * peak}
+        per.setdefault(r["method"], []).append((curve[0], max(curve), curve[-1], r["final"]["eval_mean_P"]))
+    summary = {m: {"start": float(np.mean([v[0] for v in vs])), "peak": float(np.mean([v[1] for v in vs])),
+                   "final": float(np.mean([v[2] for v in vs])), "collapsed": any(v[2] < 0.5 * v[1] for v in vs),
+                   "seeds": len(vs)} for m, vs in per.items()}
     stable = {m: v for m, v in summary.items() if not v["collapsed"]}
     garl_collapse = [m for m, v in summary.items() if m.startswith(("garl", "rb-rloo")) and v["collapsed"]]
     paft_ok = "paft-0.75" in stable
-    final_p = {r["method"]: r["final"]["eval_mean_P"] for r in rows}
+    final_p = {m: float(np.mean([v[3] for v in vs])) for m, vs in per.items()}
     best = max(stable, key=lambda m: (stable[m]["final"], final_p[m])) if stable else None
     low_q_best = best in ("rb-rloo", "garl-0.25")
     fmt = ", ".join(f"{m} {v['start']:.2f}→peak {v['peak']:.2f}→final {v['final']:.2f}" for m, v in sorted(summary.items()))
@@ -142,12 +153,15 @@ def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     def late(r, key):
         return float(np.mean([e[key] for e in r["evals"][-5:]]))
 
-    fin = {r["method"]: {"eval_contamination": late(r, "eval_contamination"), "eval_mean_P": late(r, "eval_mean_P")}
-           for r in rows}
-    numbers = {"eps": eps, "statistic": "mean of the last 5 held-out evaluations",
+    by_method: dict[str, list] = {}
+    for r in rows:
+        by_method.setdefault(r["method"], []).append(r)
+    fin = {m: {k: float(np.mean([late(r, k) for r in rs])) for k in ("eval_contamination", "eval_mean_P")}
+           for m, rs in by_method.items()}
+    numbers = {"eps": eps, "statistic": "mean of the last 5 held-out evaluations, averaged over seeds",
+               "seeds": {m: len(rs) for m, rs in by_method.items()},
                "contamination": {m: f["eval_contamination"] for m, f in fin.items()},
                "mean_P": {m: f["eval_mean_P"] for m, f in fin.items()},
-               "final_contamination": {r["method"]: r["final"]["eval_contamination"] for r in rows},
                "escort_theory": {f"{q:g}": eps ** (1 / q) / (eps ** (1 / q) + (1 - eps) ** (1 / q))
                                  for q in (0.25, 0.5, 0.75, 1.0)}}
     parts = []
@@ -163,7 +177,7 @@ def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     fmt = ", ".join(f"{m}: contamination {f['eval_contamination']:.3g}, P {f['eval_mean_P']:.3f}"
                     for m, f in sorted(fin.items()))
     held = [name for name, ok in parts if ok]
-    evidence = (f"ε = {eps}, mean of the last 5 evaluations: {fmt} (theory at equilibrium: q = 1 → ε, "
+    evidence = (f"ε = {eps}, mean of the last 5 evaluations ({max(numbers['seeds'].values())} seed(s)): {fmt} (theory at equilibrium: q = 1 → ε, "
                 f"q = 0 → 0). Holds: {', '.join(held) or 'none'}; "
                 f"fails: {', '.join(n for n, ok in parts if not ok) or 'none'}.")
     numbers["holds"] = {n: bool(ok) for n, ok in parts}

@@ -72,6 +72,7 @@ PRESETS: dict[str, StudyConfig] = {
         task=TaskConfig(modulus=5, chain_length=3),
         model=TransformerConfig(d_model=64, n_layers=2, n_heads=4, d_ff=256),
         pretrain=PretrainConfig(cold_max_steps=5000),
+        seeds=(0, 1, 2),
         train=TrainConfig(batch_prompts=8, group_size=8, lr=3e-4, max_grad_norm=100.0, chunk=20,
                           eval_prompts=128, eval_k=8, schedule_switch=60),
         cold_methods=ALL_METHODS[:6], cold_steps=300,

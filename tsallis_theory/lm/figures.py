@@ -76,7 +76,7 @@ def cold_curves(rows, path):
     if not rows:
         return None
     coldest = min(r["p0"] for r in rows)
-    sel = [r for r in rows if r["p0"] == coldest]
+    sel = [r for r in rows if r["p0"] == coldest and r["seed"] == min(x["seed"] for x in rows)]
     fig, (a1, a2) = new_figure(1, 2, figsize=(11, 4))
     for r in sel:
         c = _colour(r["method"])
@@ -87,7 +87,7 @@ def cold_curves(rows, path):
     a1.axhline(sel[0]["escape_delta"], color="grey", ls="--", lw=0.8)
     a1.set_xlabel("training step")
     a1.set_ylabel("mean P (teacher-forced w on training prompts)")
-    a1.set_title(f"cold start from p0 = {coldest:.2g} (runs stop once escaped)")
+    a1.set_title(f"cold start from p0 = {coldest:.2g}, seed {sel[0]['seed']} (runs stop once escaped)")
     a2.set_xlabel("training step")
     a2.set_ylabel("max amplified advantage (GARL: c_m / M^q)")
     a2.set_title("the paper's Fig 3 signal")
@@ -100,12 +100,15 @@ def warm(rows, path):
     if not rows:
         return None
     fig, (a1, a2) = new_figure(1, 2, figsize=(11, 4))
+    seen = set()
     for r in rows:
         c = _colour(r["method"])
         st = [e["step"] for e in r["evals"]]
         key = next(k for k in r["evals"][0] if k.startswith("maj@"))
-        a1.plot(st, [e[key] for e in r["evals"]], "-o", ms=3, color=c, label=r["method"])
-        a2.plot(st, [e["p@1"] for e in r["evals"]], "-o", ms=3, color=c, label=r["method"])
+        label = None if r["method"] in seen else r["method"]
+        seen.add(r["method"])
+        a1.plot(st, [e[key] for e in r["evals"]], "-o", ms=3, color=c, label=label, lw=1)
+        a2.plot(st, [e["p@1"] for e in r["evals"]], "-o", ms=3, color=c, label=label, lw=1)
     a1.set_xlabel("training step")
     a1.set_ylabel(f"held-out {key}")
     a1.set_title(f"LM-WARM: from the warm base (p0 = {rows[0]['p0']:.2f})")
@@ -121,11 +124,14 @@ def noise(rows, path):
         return None
     eps = rows[0]["noise_eps"]
     fig, (a1, a2) = new_figure(1, 2, figsize=(11, 4))
+    seen = set()
     for r in rows:
         c = _colour(r["method"])
         st = [e["step"] for e in r["evals"]]
-        a1.plot(st, [max(e["eval_contamination"], 1e-5) for e in r["evals"]], "-o", ms=3, color=c, label=r["method"])
-        a2.plot(st, [e["eval_mean_P"] for e in r["evals"]], "-o", ms=3, color=c, label=r["method"])
+        label = None if r["method"] in seen else r["method"]
+        seen.add(r["method"])
+        a1.plot(st, [max(e["eval_contamination"], 1e-5) for e in r["evals"]], "-o", ms=2, color=c, label=label, lw=1)
+        a2.plot(st, [e["eval_mean_P"] for e in r["evals"]], "-o", ms=2, color=c, label=label, lw=1)
         q = _q_of(r["method"])
         if q:
             a1.axhline(eps ** (1 / q) / (eps ** (1 / q) + (1 - eps) ** (1 / q)), color=c, ls=":", lw=1)
