@@ -3,7 +3,7 @@ train every method from them; one result row per run, resumable. Figures: --figu
 
 Examples:
   tsallis-lab lm --preset smoke
-  tsallis-lab lm --preset cpu --out experiments/results/lm_cpu            (about 40 minutes on 2 cores)
+  tsallis-lab lm --preset cpu --out experiments/results/lm_cpu            (about 30 minutes on 2 cores)
   tsallis-lab lm --preset cpu --methods garl-1 garl-0.75 --out /tmp/lm
   tsallis-lab lm --preset gpu --max-steps 20                               (check the gpu preset on CPU)
   tsallis-lab lm --figures --out experiments/results/lm_cpu                (figures from the rows only)

@@ -1,7 +1,7 @@
 """Study presets for ``tsallis-lab lm`` (claims LM-COLD, LM-WARM, LM-NOISE): one frozen dataclass.
 
     smoke   seconds: a 1-layer model on the smallest task; used by the tests
-    cpu     the full small study on 2 CPU cores (about 40 minutes; resumable)
+    cpu     the full small study on 2 CPU cores (about 30 minutes; resumable)
     gpu     a larger model on longer chains, more seeds (run on CPU only with --max-steps)
 """
 

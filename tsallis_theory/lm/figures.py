@@ -49,7 +49,8 @@ def cold_escape(rows, path):
         c = _colour(m)
         fit = fit_slope(1 / x_esc, y_esc) if len(x_esc) else None
         q = _q_of(m)
-        label = m + (f": fitted slope {fit[0]:.2f}" if fit else "") + (f" (theory {1 - q:.2f})" if q is not None else "")
+        label = m + (f": fitted slope {fit[0]:.2f}, n={len(x_esc)}" if fit else "") + \
+            (f" (theory {1 - q:.2f})" if q is not None else "")
         ax.plot(x_esc, y_esc, "o", color=c, label=label, ms=6)
         ax.plot(x_cen, [budget * 1.12] * len(x_cen), "^", color=c, mfc="none", ms=7)
         if fit is not None:

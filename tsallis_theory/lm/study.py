@@ -44,8 +44,8 @@ def plan(study: StudyConfig, methods: tuple[str, ...] | None = None) -> list[dic
         for method in meths:
             if keep is not None and parse_method(method).name not in keep:
                 continue
-            for base in bases:
-                for seed in study.seeds:
+            for seed in study.seeds:  # consecutive runs share a config (one compilation) across bases
+                for base in bases:
                     runs.append({"experiment": exp, "base": base, "method": method, "seed": seed,
                                  "steps": steps, "noise_eps": eps})
     return runs
@@ -93,7 +93,8 @@ def run_study(study: StudyConfig, out, ckpt_dir, *, methods=None, max_steps: int
             policies[spec["base"]], _ = load_base(ckpt_dir / "bases" / spec["base"], study.task, study.model, pre)
         policy = policies[spec["base"]]
         tkey = dataclasses.astuple(cfg)
-        if tkey not in trainers:  # one compilation per config, reused across bases
+        if tkey not in trainers:  # one compilation per config, reused across bases; keep only the latest
+            trainers.clear()
             trainers[tkey] = make_trainer(study.task, cfg, policy)
         run_name = "-".join(str(spec[f]) for f in KEY_FIELDS)
         ckpt = ckpt_dir / "runs" / run_name
