@@ -196,12 +196,14 @@ CLAIMS: tuple[Claim, ...] = (
           "tsallis_theory.atlas:verify_atlas"),
     # Empirical (small LM)
     Claim("LM-COLD", "v1 §7 (Qwen3-0.6B, cold start)",
-          "Cold start: GRPO, RB-RLOO and GARL q ≤ 0.5 stay at 0; GARL q = 0.75 escapes; q = 1 at once."),
+          "Cold start: GRPO, RB-RLOO and GARL q ≤ 0.5 stay at 0; GARL q = 0.75 escapes; q = 1 at once.",
+          "tsallis_theory.lm.checks:verify_lm_cold"),
     Claim("LM-WARM", "v1 §7 (warm start)",
-          "Warm start: low-q GARL best where stable; elsewhere GARL collapses while PAFT q = 0.75 stays stable."),
+          "Warm start: low-q GARL best where stable; elsewhere GARL collapses while PAFT q = 0.75 stays stable.",
+          "tsallis_theory.lm.checks:verify_lm_warm"),
     Claim("LM-NOISE", "ours (LM analogue of NOISE-EQ/NOISE-TIME)",
           "With flipped answers, q near 1 puts probability on flipped labels, q = 0 does not; the stepwise "
-          "schedule escapes and stays clean."),
+          "schedule escapes and stays clean.", "tsallis_theory.lm.checks:verify_lm_noise"),
 )
 
 CLAIMS_BY_ID: dict[str, Claim] = {c.id: c for c in CLAIMS}

@@ -29,6 +29,7 @@ STUDY_COMMANDS: dict[str, tuple[str, str]] = {
               "tsallis_theory.categorical.noise_cli"),
     "schedule": ("q-schedules on cold start + label noise: escape vs contamination, Pareto front",
                  "tsallis_theory.categorical.schedule_cli"),
+    "lm": ("small-LM study: cold start, warm start, label noise (LM-COLD, LM-WARM, LM-NOISE)", "tsallis_theory.lm.cli"),
 }
 
 PROG = "tsallis-lab"

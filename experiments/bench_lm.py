@@ -1,0 +1,79 @@
+"""Benchmark of the small-LM engine: train-step tokens/s, sampling tokens/s and achieved FLOP/s as a
+fraction of a float32 matmul peak measured in the same run.
+
+    python experiments/bench_lm.py [--preset cpu|gpu|smoke] [--steps N]
+
+FLOPs count matmuls only (2 per multiply-add, ``transformer.flops_per_token``): a train step is one
+sampling pass (forward, KV-cached) plus a forward and a backward (x3) over B·M sequences of length T.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+
+def _time(fn, repeat):
+    jax.block_until_ready(fn())  # compile and warm up
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        out = fn()
+    jax.block_until_ready(out)
+    return (time.perf_counter() - t0) / repeat
+
+
+def matmul_peak(n: int = 1024, repeat: int = 10) -> float:
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+    f = jax.jit(lambda x: x @ x)
+    return 2 * n ** 3 / _time(lambda: f(a), repeat)
+
+
+def main(argv=None) -> int:
+    from tsallis_theory.lm.config import PRESETS
+    from tsallis_theory.lm.trainer import make_trainer
+    from tsallis_theory.lm.transformer import Transformer, flops_per_token
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
+    ap.add_argument("--steps", type=int, default=20, help="steps per timed chunk")
+    args = ap.parse_args(argv)
+    study = PRESETS[args.preset]
+    import dataclasses
+
+    cfg = dataclasses.replace(study.train, method="garl-0.75", chunk=args.steps, steps=args.steps)
+    task = study.task
+    model = Transformer(jax.random.PRNGKey(0), task, study.model)
+    tr = make_trainer(task, cfg, model)
+    state = tr.init(model)
+    b, m, t = cfg.batch_prompts, cfg.group_size, task.seq_len
+    fpt = flops_per_token(task, study.model)
+
+    peak = matmul_peak()
+    step_s = _time(lambda: tr.train_chunk(state)[1]["mean_P"], 3) / args.steps
+    keys = jax.random.split(jax.random.PRNGKey(1), b * m)
+    prompts = jnp.tile(jnp.arange(task.prompt_len) % task.modulus, (b * m, 1)).at[:, 0].set(task.bos)
+    prompts = prompts.at[:, -1].set(task.sep)
+    sample = jax.jit(jax.vmap(model.sample))
+    samp_s = _time(lambda: sample(keys, prompts)[1], 10)
+
+    train_tokens = b * m * t
+    train_flops = 4 * train_tokens * fpt  # sampling forward + forward + backward (2x)
+    print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), preset {args.preset}: "
+          f"B={b} M={m} T={t}, {sum(x.size for x in jax.tree.leaves(state.params))} parameters")
+    print(f"matmul peak (float32 1024^3, measured now): {peak / 1e9:.1f} GFLOP/s")
+    print(f"train step: {step_s * 1e3:.1f} ms, {train_tokens / step_s:,.0f} tokens/s, "
+          f"{train_flops / step_s / 1e9:.2f} GFLOP/s = {train_flops / step_s / peak:.1%} of the matmul peak")
+    print(f"sampling: {b * m * (t - 1) / samp_s:,.0f} tokens/s, {b * m * (t - 1) * fpt / samp_s / 1e9:.2f} GFLOP/s "
+          f"= {b * m * (t - 1) * fpt / samp_s / peak:.1%} of the matmul peak")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

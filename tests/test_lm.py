@@ -1,0 +1,208 @@
+"""Small-LM lab: task and verifier, tabular policy vs enumeration, transformer causality and KV cache,
+trainer, checkpoints and resume, bad input (claims LM-COLD, LM-WARM, LM-NOISE)."""
+
+import json
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tsallis_theory.lm import checkpoints as C
+from tsallis_theory.lm.objectives import grpo_advantage, parse_method
+from tsallis_theory.lm.sampling import sample_sequence
+from tsallis_theory.lm.tabular import TabularPolicy
+from tsallis_theory.lm.task import TaskConfig, assemble, corrupt, rationale_correct, sample_problems, verify
+from tsallis_theory.lm.trainer import TrainConfig, make_trainer, train
+from tsallis_theory.lm.transformer import Transformer, TransformerConfig
+
+TASK = TaskConfig(modulus=3, chain_length=2)
+TINY64 = TransformerConfig(d_model=8, n_layers=2, n_heads=2, d_ff=16, dtype="float64")
+
+
+# ---- task -------------------------------------------------------------------------------------------------
+def test_problems_match_python_recomputation(key):
+    task = TaskConfig(modulus=7, chain_length=5)
+    probs = sample_problems(key, task, 50)
+    for prompt, rat, ans in zip(np.asarray(probs.prompt), np.asarray(probs.rationale), np.asarray(probs.answer)):
+        assert prompt[0] == task.bos and prompt[-1] == task.sep and len(prompt) == task.prompt_len
+        s, partial = int(prompt[1]), []
+        for c in prompt[2:-1]:
+            s = (s + int(c)) % 7
+            partial.append(s)
+        assert list(rat) == partial[:-1] and ans == partial[-1]
+    assert task.seq_len == task.prompt_len + task.rationale_len + 2
+
+
+def test_verifier_and_rationale_check(key):
+    probs = sample_problems(key, TASK, 20)
+    assert np.all(verify(TASK, TASK.digit(probs.answer), probs.answer) == 1)
+    assert np.all(verify(TASK, TASK.letter(probs.answer), probs.answer) == 0)  # right value, wrong alphabet
+    assert np.all(verify(TASK, TASK.digit(corrupt(TASK, probs.answer)), probs.answer) == 0)
+    assert np.all(rationale_correct(TASK, probs.prompt, probs.rationale) == 1)
+    assert np.all(rationale_correct(TASK, probs.prompt, (probs.rationale + 1) % 3) == 0)
+    seq = assemble(TASK, probs.prompt, probs.rationale, TASK.digit(probs.answer))
+    assert seq.shape == (20, TASK.seq_len) and np.all(seq[:, -2] == TASK.ans)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"modulus": 1}, "modulus"), ({"chain_length": 1}, "chain_length")])
+def test_task_rejects_bad_sizes(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TaskConfig(**kwargs)
+
+
+# ---- tabular policy vs enumeration -----------------------------------------------------------------------
+def test_tabular_log_probs_equal_table_softmax(key):
+    pol = TabularPolicy(key, TASK, init_scale=1.5, digit_bias=-1.0)
+    probs = sample_problems(jax.random.fold_in(key, 1), TASK, 5)
+    z_tab, y_tab = np.asarray(pol.logits_z_XZ), np.asarray(pol.logits_y_XZV)
+    for prompt, gold in zip(probs.prompt, probs.answer):
+        x = int(sum(int(v) * 3 ** i for i, v in enumerate(np.asarray(prompt)[1:4])))
+        pz = np.exp(z_tab[x] - np.logaddexp.reduce(z_tab[x]))
+        total, marginal = 0.0, 0.0
+        for z in range(3):  # every rationale (R = 1 value) and every answer token
+            lz, ly = pol.log_probs(prompt, jnp.array([z]), jnp.arange(TASK.vocab_size))
+            py = np.exp(y_tab[x, z] - np.logaddexp.reduce(y_tab[x, z]))
+            np.testing.assert_allclose(np.exp(lz), pz[z], rtol=1e-12)
+            np.testing.assert_allclose(np.exp(ly), py, rtol=1e-12)
+            total += float(np.exp(lz + ly).sum())
+            marginal += pz[z] * py[int(gold)]
+        assert abs(total - 1) < 1e-12
+        np.testing.assert_allclose(pol.marginal(prompt, gold), marginal, rtol=1e-12)
+
+
+def test_tabular_sampling_estimates_marginal(key):
+    """E[w̄] = P: the mean teacher-forced w over sampled rationales matches the exact sum (within 4 SE)."""
+    pol = TabularPolicy(key, TASK, init_scale=1.0)
+    probs = sample_problems(jax.random.fold_in(key, 2), TASK, 1)
+    prompt, gold = probs.prompt[0], probs.answer[0]
+    keys = jax.random.split(jax.random.fold_in(key, 3), 4000)
+    rat, _ = jax.vmap(pol.sample, (0, None))(keys, prompt)
+    w = jnp.exp(jax.vmap(lambda r: pol.log_probs(prompt, r, gold[None])[1][0])(rat))
+    se = float(w.std()) / np.sqrt(len(w))
+    assert abs(float(w.mean()) - float(pol.marginal(prompt, gold))) < 4 * se
+
+
+# ---- transformer ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_model():
+    return Transformer(jax.random.PRNGKey(3), TASK, TINY64)
+
+
+def test_transformer_is_causal(tiny_model):
+    t = TASK.seq_len
+    e = tiny_model.embed_VD[jnp.arange(t) % TASK.vocab_size]
+    jac = jax.jacobian(lambda x: tiny_model.forward_embeddings(x).sum(-1))(e)  # (T_out, T_in, D)
+    norms = np.asarray(jnp.abs(jac).sum(-1))
+    later = np.triu(np.ones((t, t), bool), k=1)
+    assert np.all(norms[later] == 0.0)
+    assert np.all(norms[~later] > 0.0)
+
+
+def test_kv_cache_equals_full_forward_and_naive_sampler(tiny_model, key):
+    probs = sample_problems(key, TASK, 1)
+    seq = assemble(TASK, probs.prompt, probs.rationale, TASK.digit(probs.answer))[0]
+    full = tiny_model(seq)
+    cache = tiny_model.init_cache()
+    for pos in range(TASK.seq_len):
+        logits, cache = tiny_model.decode_step(seq[pos], pos, cache)
+        np.testing.assert_allclose(logits, full[pos], rtol=1e-10, atol=1e-12)
+    # sampling with the cache == re-running the full sequence at every step, with the same keys
+    template, free = seq, TASK.free_mask()
+    for s in range(5):
+        k = jax.random.fold_in(key, s)
+        cached = sample_sequence(tiny_model, k, template, free)
+        keys, toks = jax.random.split(k, TASK.seq_len - 1), [int(template[0])]
+        for pos in range(TASK.seq_len - 1):
+            logits = tiny_model(jnp.array(toks + [0] * (TASK.seq_len - len(toks))))[pos]
+            drawn = int(jax.random.categorical(keys[pos], logits.astype(jnp.float32)))
+            toks.append(drawn if bool(free[pos + 1]) else int(template[pos + 1]))
+        assert list(np.asarray(cached)) == toks
+
+
+def test_transformer_config_errors():
+    with pytest.raises(ValueError, match="divisible"):
+        TransformerConfig(d_model=10, n_heads=3)
+    with pytest.raises(ValueError, match="dtype"):
+        TransformerConfig(dtype="int8")
+
+
+# ---- objectives -----------------------------------------------------------------------------------------------
+def test_parse_method_and_errors():
+    assert parse_method("rb-rloo").q == 0.0 and parse_method("GARL-0.75").q == 0.75
+    assert parse_method("paft-1").kind == "paft" and parse_method("schedule").kind == "schedule"
+    with pytest.raises(ValueError, match=r"q must be in \[0, 1\]"):
+        parse_method("garl-1.5")
+    with pytest.raises(ValueError, match="unknown method 'ppo'"):
+        parse_method("ppo")
+    with pytest.raises(ValueError, match="q must be a number"):
+        parse_method("paft-x")
+
+
+def test_grpo_advantage_closed_form():
+    r = jnp.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    adv = np.asarray(grpo_advantage(r))
+    std = np.sqrt(((np.array([1, 0, 0, 0]) - 0.25) ** 2).sum() / 3)
+    np.testing.assert_allclose(adv[0], (np.array([1, 0, 0, 0]) - 0.25) / (std + 1e-4), rtol=1e-6)
+    assert np.all(adv[1] == 0)
+
+
+def test_train_config_errors():
+    for kwargs, match in [({"method": "nope"}, "unknown method"), ({"group_size": 1}, "group_size"),
+                          ({"lr": 0.0}, "lr"), ({"optimizer": "rmsprop"}, "optimizer"),
+                          ({"noise_eps": 0.5}, "noise_eps")]:
+        with pytest.raises(ValueError, match=match):
+            TrainConfig(**kwargs)
+
+
+# ---- trainer -----------------------------------------------------------------------------------------------
+def test_trainer_garl1_escapes_on_tabular_cold_start(key):
+    """GARL q = 1 raises mean P from a cold tabular start (p0 ≈ 0.005) past 1/2 within 40 steps."""
+    pol = TabularPolicy(key, TASK, init_scale=0.0, digit_bias=-3.5)
+    cfg = TrainConfig(method="garl-1", steps=40, chunk=40, lr=20.0, batch_prompts=16, group_size=4, eval_prompts=16)
+    _, hist = train(TASK, cfg, pol, progress=False)
+    p = hist["steps"]["mean_P"]
+    assert p[0] < 0.05 and np.mean(p[-5:]) > 0.5 and hist["escape_step"] is not None
+    assert set(hist["evals"][-1]) >= {"p@1", "p@8", "maj@8", "eval_mean_P", "eval_contamination", "rationale_acc"}
+
+
+def test_resume_equals_uninterrupted(tmp_path, key):
+    pol = TabularPolicy(key, TASK, init_scale=0.5, digit_bias=-1.0)
+    cfg = TrainConfig(method="paft-0.75", steps=4, chunk=2, lr=1.0, batch_prompts=4, group_size=3, eval_prompts=4)
+    trainer = make_trainer(TASK, cfg, pol)
+    full, hist_full = train(TASK, cfg, pol, progress=False, trainer=trainer)
+    ck = tmp_path / "run"
+    train(TASK, TrainConfig(**{**cfg.__dict__, "steps": 2}), pol, progress=False, checkpoint=ck, trainer=trainer)
+    resumed, hist_res = train(TASK, cfg, pol, progress=False, checkpoint=ck, trainer=trainer)
+    np.testing.assert_array_equal(full.logits_y_XZV, resumed.logits_y_XZV)
+    assert hist_full["steps"] == hist_res["steps"]
+
+
+def test_checkpoint_errors(tmp_path, key):
+    pol = TabularPolicy(key, TASK)
+    C.save(tmp_path / "a", pol, {"x": 1}, kind="base")
+    back, _ = C.load(tmp_path / "a", pol, {"x": 1}, kind="base")
+    np.testing.assert_array_equal(back.logits_z_XZ, pol.logits_z_XZ)
+    with pytest.raises(ValueError, match=r"another config \(x: checkpoint has 1, expected 2"):
+        C.load(tmp_path / "a", pol, {"x": 2}, kind="base")
+    with pytest.raises(ValueError, match="expected 'train'"):
+        C.load(tmp_path / "a", pol, {"x": 1}, kind="train")
+    data = (tmp_path / "a.eqx").read_bytes()
+    (tmp_path / "a.eqx").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="corrupted"):
+        C.load(tmp_path / "a", pol, {"x": 1}, kind="base")
+    (tmp_path / "a.json").write_text("{not json")
+    with pytest.raises(ValueError, match="corrupted metadata"):
+        C.load(tmp_path / "a", pol, {"x": 1}, kind="base")
+    with pytest.raises(ValueError, match="missing"):
+        C.load(tmp_path / "nothing", pol, {"x": 1}, kind="base")
+
+
+def test_train_refuses_checkpoint_of_other_config(tmp_path, key):
+    pol = TabularPolicy(key, TASK)
+    cfg = TrainConfig(method="garl-1", steps=2, chunk=2, batch_prompts=2, group_size=2, eval_prompts=2)
+    train(TASK, cfg, pol, progress=False, checkpoint=tmp_path / "r")
+    with pytest.raises(ValueError, match="another config"):
+        train(TASK, TrainConfig(**{**cfg.__dict__, "method": "garl-0.5"}), pol, progress=False,
+              checkpoint=tmp_path / "r")

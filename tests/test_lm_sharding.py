@@ -1,0 +1,62 @@
+"""Data-parallel training over two host devices gives the same result as one device (subprocess, since
+the device count is fixed when JAX starts)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import jax, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    assert len(jax.devices()) == 2, jax.devices()
+    from tsallis_theory.lm.task import TaskConfig
+    from tsallis_theory.lm.transformer import Transformer, TransformerConfig
+    from tsallis_theory.lm.trainer import TrainConfig, make_trainer
+    from tsallis_theory.lm.sharding import data_mesh
+    task = TaskConfig(3, 2)
+    pol = Transformer(jax.random.PRNGKey(0), task, TransformerConfig(8, 1, 2, 16, dtype="float64"))
+    cfg = TrainConfig(method="garl-0.75", steps=4, chunk=2, lr=0.5, batch_prompts=4, group_size=3, eval_prompts=4)
+    out = []
+    for mesh in (None, data_mesh()):
+        tr = make_trainer(task, cfg, pol, mesh)
+        st = tr.init(pol)
+        st, m1 = tr.train_chunk(st)
+        st, m2 = tr.train_chunk(st)
+        out.append((jax.tree.leaves(st.params), m2, tr.evaluate(st.params)))
+    (p1, m1, e1), (p2, m2, e2) = out
+    assert len(p2[0].sharding.device_set) == 2 or p2[0].sharding.is_fully_replicated
+    for a, b in zip(p1, p2):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-12)
+    # logged metrics are float32 means, so a different reduction order shows at float32 resolution
+    for k in m1:
+        np.testing.assert_allclose(np.asarray(m1[k]), np.asarray(m2[k]), rtol=1e-6, atol=1e-7)
+    for k in e1:
+        np.testing.assert_allclose(float(e1[k]), float(e2[k]), rtol=1e-6, atol=1e-7)
+    print("SAME")
+""")
+
+
+def test_two_devices_match_one_device():
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.getcwd()}
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0 and "SAME" in proc.stdout, proc.stderr[-3000:]
+
+
+def test_batch_must_divide_devices():
+    import jax
+    import pytest
+
+    from tsallis_theory.lm.sharding import data_mesh
+    from tsallis_theory.lm.tabular import TabularPolicy
+    from tsallis_theory.lm.task import TaskConfig
+    from tsallis_theory.lm.trainer import TrainConfig, make_trainer
+
+    class FakeMesh:
+        size = 2
+
+    task = TaskConfig(3, 2)
+    with pytest.raises(ValueError, match="divisible by the number of devices"):
+        make_trainer(task, TrainConfig(batch_prompts=3), TabularPolicy(jax.random.PRNGKey(0), task), FakeMesh())
+    assert data_mesh().size == len(jax.devices())

@@ -1,0 +1,113 @@
+"""Training methods as per-rollout coefficients on the three log-probabilities the trainer computes.
+
+For prompt b and rollout m the loss-gradient estimate is
+
+    ĝ = Σ_{b,m} [ c_z · ∇log p(z_bm|x_b) + c_gold · ∇log p(y*_b|x_b, z_bm) + c_hat · ∇log p(ŷ_bm|x_b, z_bm) ] / B
+
+(c_gold is the pathwise part of GARL/PAFT on the teacher-forced answer likelihood w = p(y*|x, z);
+c_hat acts on the sampled answer, as policy-gradient methods with a hard verifier do). Methods:
+
+  grpo          hard reward r = [ŷ = y*], advantage (r − mean_G r)/(std_G r + 1e-4)   (GRPO)
+  rb-rloo       GARL q = 0 in RLOO form: Rao–Blackwellised REINFORCE with leave-one-out baseline
+  garl-<q>      GARL RLOO form (eq 12, Alg 1), q in [0, 1]
+  paft-<q>      PAFT (eq 14, Alg 2), K = M resampled rollouts, q in [0, 1]
+  schedule      GARL with q = 1 before ``schedule_switch`` steps and q = 0 after (the stepwise q = 1 → 0
+                schedule, SFT-then-RLVR without annotated rationales; claim SCHEDULE)
+  sft           supervised fine-tuning on the gold rationale and (possibly noisy) training answer
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from tsallis_theory.estimators import garl_rloo, paft
+
+FIXED_METHODS = ("grpo", "rb-rloo", "schedule", "sft")
+Q_METHODS = ("garl", "paft")
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """A parsed method name: ``kind`` in grpo | garl | paft | schedule | sft and its q (None if unused)."""
+
+    name: str
+    kind: str
+    q: float | None = None
+
+    @property
+    def uses_gold_rationale(self) -> bool:
+        return self.kind == "sft"
+
+
+def parse_method(name: str) -> Method:
+    """'grpo', 'rb-rloo', 'garl-0.75', 'paft-1', 'schedule' or 'sft' → Method; ValueError otherwise."""
+    if not isinstance(name, str):
+        raise ValueError(f"method must be a string; got {type(name).__name__}")
+    key = name.strip().lower()
+    if key == "rb-rloo":
+        return Method(key, "garl", 0.0)
+    if key in FIXED_METHODS:
+        return Method(key, key)
+    kind, sep, q_text = key.partition("-")
+    if kind in Q_METHODS and sep:
+        try:
+            q = float(q_text)
+        except ValueError:
+            raise ValueError(f"method {name!r}: q must be a number in [0, 1]; got {q_text!r}") from None
+        if not 0.0 <= q <= 1.0:
+            raise ValueError(f"method {name!r}: q must be in [0, 1]; got {q:g}")
+        return Method(key, kind, q)
+    raise ValueError(f"unknown method {name!r}; known: grpo, rb-rloo, garl-<q>, paft-<q> (q in [0, 1]), "
+                     "schedule, sft")
+
+
+class Coefficients(NamedTuple):
+    """(B, M) coefficients on log p(z|x), log p(y*|x,z), log p(ŷ|x,z), and the per-rollout advantage
+    ``advantage`` that the method applies (for GARL: c_m / M^q, the paper's Fig 3 signal)."""
+
+    c_z: jax.Array
+    c_gold: jax.Array
+    c_hat: jax.Array
+    advantage: jax.Array
+
+
+def grpo_advantage(reward_BM, eps: float = 1e-4):
+    """GRPO's group-normalised advantage (r − mean r)/(std r + eps) with the unbiased group std.
+
+    Zero for a group where every reward is equal (all failed or all passed)."""
+    m = reward_BM.shape[-1]
+    mean = reward_BM.mean(-1, keepdims=True)
+    std = jnp.sqrt(((reward_BM - mean) ** 2).sum(-1, keepdims=True) / max(m - 1, 1))
+    return (reward_BM - mean) / (std + eps)
+
+
+def schedule_q(method: Method, step, switch_step: int):
+    """q at ``step``: the method's fixed q, or 1 → 0 at ``switch_step`` for the schedule."""
+    if method.kind == "schedule":
+        return jnp.where(step < switch_step, 1.0, 0.0)
+    return jnp.asarray(method.q if method.q is not None else 0.0)
+
+
+def coefficients(method: Method, key, log_w_BM, reward_BM, q, *, lr_rescale: bool = False) -> Coefficients:
+    """The method's coefficients from the pool's log answer likelihoods and hard rewards (both (B, M))."""
+    m = log_w_BM.shape[-1]
+    zeros = jnp.zeros_like(log_w_BM)
+    if method.kind == "grpo":
+        adv = grpo_advantage(reward_BM)
+        return Coefficients(-adv / m, zeros, -adv / m, adv)
+    if method.kind == "sft":
+        one = jnp.full_like(log_w_BM, -1.0 / m)
+        return Coefficients(one, one, zeros, zeros)
+    if method.kind in ("garl", "schedule"):
+        c = garl_rloo(log_w_BM, q, lr_rescale=lr_rescale)
+        applied = -c.score * m
+        adv = applied if lr_rescale else applied * jnp.power(float(m), -q)
+        return Coefficients(c.score, c.path, zeros, adv)
+    if method.kind == "paft":
+        c, _ = paft(key, log_w_BM, q, m, lr_rescale=lr_rescale)
+        return Coefficients(c.score, c.path, zeros, -c.score * m)
+    raise ValueError(f"unknown method kind {method.kind!r}")

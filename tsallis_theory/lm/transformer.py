@@ -1,0 +1,183 @@
+"""A small decoder-only transformer (pre-LayerNorm, learned positions, GELU MLP) in equinox.
+
+Shapes use suffixes: T sequence, D model width, H heads, K head width, F MLP width, V vocabulary, L layers.
+``__call__(tokens_T) -> logits_TV`` is the full causal forward (training, teacher forcing);
+``decode_step(token, pos, cache) -> (logits_V, cache)`` is one step with a key/value cache (sampling,
+see ``sampling.py``). Both compute the same function: tests/test_lm_transformer.py checks it, and checks
+causality (the gradient of position t's output w.r.t. later inputs is zero).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from tsallis_theory.lm.task import TaskConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformerConfig:
+    """Architecture.
+
+    Attributes:
+      d_model: D, residual width.
+      n_layers: number of blocks.
+      n_heads: H; d_model must be divisible by it.
+      d_ff: F, MLP hidden width.
+      dtype: parameter and activation dtype ("float32" or "float64"; float64 only for exactness tests).
+    """
+
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    d_ff: int = 256
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        for name in ("d_model", "n_layers", "n_heads", "d_ff"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
+        if self.dtype not in ("float32", "float64", "bfloat16"):
+            raise ValueError(f"dtype must be float32, float64 or bfloat16; got {self.dtype!r}")
+
+
+def _layer_norm(x_TD, scale_D, bias_D, eps=1e-5):
+    mu = x_TD.mean(-1, keepdims=True)
+    var = ((x_TD - mu) ** 2).mean(-1, keepdims=True)
+    return (x_TD - mu) * jax.lax.rsqrt(var + eps) * scale_D + bias_D
+
+
+class Block(eqx.Module):
+    ln1_scale: jax.Array
+    ln1_bias: jax.Array
+    w_qkv_D3HK: jax.Array
+    w_out_HKD: jax.Array
+    ln2_scale: jax.Array
+    ln2_bias: jax.Array
+    w_in_DF: jax.Array
+    b_in_F: jax.Array
+    w_out_FD: jax.Array
+    b_out_D: jax.Array
+
+    def __init__(self, key, cfg: TransformerConfig):
+        dt = jnp.dtype(cfg.dtype)
+        d, h, f = cfg.d_model, cfg.n_heads, cfg.d_ff
+        k = d // h
+        k1, k2, k3, k4 = jax.random.split(key, 4)
+        std = 0.02
+        resid_std = std / jnp.sqrt(2.0 * cfg.n_layers)
+        self.ln1_scale, self.ln1_bias = jnp.ones(d, dt), jnp.zeros(d, dt)
+        self.ln2_scale, self.ln2_bias = jnp.ones(d, dt), jnp.zeros(d, dt)
+        self.w_qkv_D3HK = (std * jax.random.normal(k1, (d, 3, h, k))).astype(dt)
+        self.w_out_HKD = (resid_std * jax.random.normal(k2, (h, k, d))).astype(dt)
+        self.w_in_DF = (std * jax.random.normal(k3, (d, f))).astype(dt)
+        self.b_in_F = jnp.zeros(f, dt)
+        self.w_out_FD = (resid_std * jax.random.normal(k4, (f, d))).astype(dt)
+        self.b_out_D = jnp.zeros(d, dt)
+
+    def mlp(self, x_TD):
+        h_TD = _layer_norm(x_TD, self.ln2_scale, self.ln2_bias)
+        return jax.nn.gelu(h_TD @ self.w_in_DF + self.b_in_F) @ self.w_out_FD + self.b_out_D
+
+    def qkv(self, x_TD):
+        h_TD = _layer_norm(x_TD, self.ln1_scale, self.ln1_bias)
+        qkv_T3HK = jnp.einsum("td,dchk->tchk", h_TD, self.w_qkv_D3HK)
+        return qkv_T3HK[:, 0], qkv_T3HK[:, 1], qkv_T3HK[:, 2]
+
+    def attend(self, q_THK, k_SHK, v_SHK, mask_TS):
+        scale = 1.0 / jnp.sqrt(jnp.asarray(q_THK.shape[-1], q_THK.dtype))
+        logits_HTS = jnp.einsum("thk,shk->hts", q_THK, k_SHK) * scale
+        logits_HTS = jnp.where(mask_TS[None], logits_HTS, jnp.finfo(logits_HTS.dtype).min)
+        probs_HTS = jax.nn.softmax(logits_HTS, axis=-1)
+        return jnp.einsum("hts,shk,hkd->td", probs_HTS, v_SHK, self.w_out_HKD)
+
+    def __call__(self, x_TD):
+        t = x_TD.shape[0]
+        q, k, v = self.qkv(x_TD)
+        x_TD = x_TD + self.attend(q, k, v, jnp.tril(jnp.ones((t, t), bool)))
+        return x_TD + self.mlp(x_TD)
+
+
+class Transformer(eqx.Module):
+    """Decoder-only LM over the task's vocabulary, implementing the ``Policy`` interface."""
+
+    embed_VD: jax.Array
+    pos_TD: jax.Array
+    blocks: tuple[Block, ...]
+    lnf_scale: jax.Array
+    lnf_bias: jax.Array
+    unembed_DV: jax.Array
+    task: TaskConfig = eqx.field(static=True)
+    cfg: TransformerConfig = eqx.field(static=True)
+
+    def __init__(self, key, task: TaskConfig, cfg: TransformerConfig = TransformerConfig()):
+        dt = jnp.dtype(cfg.dtype)
+        ke, kp, ku, kb = jax.random.split(key, 4)
+        v, d, t = task.vocab_size, cfg.d_model, task.seq_len
+        self.embed_VD = (0.02 * jax.random.normal(ke, (v, d))).astype(dt)
+        self.pos_TD = (0.02 * jax.random.normal(kp, (t, d))).astype(dt)
+        self.blocks = tuple(Block(k, cfg) for k in jax.random.split(kb, cfg.n_layers))
+        self.lnf_scale, self.lnf_bias = jnp.ones(d, dt), jnp.zeros(d, dt)
+        self.unembed_DV = (0.02 * jax.random.normal(ku, (d, v))).astype(dt)
+        self.task, self.cfg = task, cfg
+
+    def __call__(self, tokens_T):
+        """Causal forward: logits_TV[t] is the next-token distribution after tokens[: t + 1]."""
+        return self.forward_embeddings(self.embed_VD[tokens_T])
+
+    def forward_embeddings(self, e_TD):
+        """The forward pass from token embeddings (used by the causality test)."""
+        x_TD = e_TD + self.pos_TD[:e_TD.shape[0]]
+        for block in self.blocks:
+            x_TD = block(x_TD)
+        return _layer_norm(x_TD, self.lnf_scale, self.lnf_bias) @ self.unembed_DV
+
+    # ---- key/value cache -------------------------------------------------------------------------
+    def init_cache(self):
+        """Zeroed cache: (k, v) each of shape (L, T, H, K)."""
+        h = self.cfg.n_heads
+        shape = (self.cfg.n_layers, self.task.seq_len, h, self.cfg.d_model // h)
+        z = jnp.zeros(shape, self.embed_VD.dtype)
+        return z, z
+
+    def decode_step(self, token, pos, cache):
+        """Logits after feeding ``token`` at position ``pos``, attending to cached positions <= pos."""
+        k_cache, v_cache = cache
+        x_1D = (self.embed_VD[token] + self.pos_TD[pos])[None]
+        visible_1S = (jnp.arange(self.task.seq_len) <= pos)[None]
+        for i, block in enumerate(self.blocks):
+            q, k, v = block.qkv(x_1D)
+            k_cache = jax.lax.dynamic_update_slice(k_cache, k[None], (i, pos, 0, 0))
+            v_cache = jax.lax.dynamic_update_slice(v_cache, v[None], (i, pos, 0, 0))
+            x_1D = x_1D + block.attend(q, k_cache[i], v_cache[i], visible_1S)
+            x_1D = x_1D + block.mlp(x_1D)
+        logits_V = (_layer_norm(x_1D, self.lnf_scale, self.lnf_bias) @ self.unembed_DV)[0]
+        return logits_V, (k_cache, v_cache)
+
+    # ---- Policy interface ----------------------------------------------------------------------------
+    def sample(self, key, prompt_P):
+        from tsallis_theory.lm.sampling import sample_rollout
+
+        return sample_rollout(self, key, prompt_P)
+
+    def log_probs(self, prompt_P, rationale_R, answers_A):
+        """log p(z|x) (sum over rationale positions) and log p(y_a|x, z) for each candidate answer."""
+        task = self.task
+        seq_T = jnp.concatenate([prompt_P, rationale_R.astype(prompt_P.dtype),
+                                 jnp.array([task.ans, 0], prompt_P.dtype)])
+        logp_TV = jax.nn.log_softmax(self(seq_T[:-1]).astype(jnp.float32), axis=-1)
+        p, r = task.prompt_len, task.rationale_len
+        logp_z = jnp.take_along_axis(logp_TV[p - 1:p - 1 + r], rationale_R[:, None], axis=-1).sum()
+        return logp_z, logp_TV[-1][answers_A]
+
+
+def flops_per_token(task: TaskConfig, cfg: TransformerConfig) -> float:
+    """Forward matmul FLOPs per token (2 per multiply-add), attention over the full sequence included."""
+    d, f, v, t = cfg.d_model, cfg.d_ff, task.vocab_size, task.seq_len
+    per_layer = 2 * (3 * d * d + d * d + 2 * d * f) + 2 * 2 * t * d
+    return cfg.n_layers * per_layer + 2 * d * v
