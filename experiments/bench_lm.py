@@ -3,7 +3,8 @@ fraction of a float32 matmul peak measured in the same run.
 
     python experiments/bench_lm.py [--preset cpu|gpu|smoke] [--steps N]
 
-FLOPs count matmuls only (2 per multiply-add, ``transformer.flops_per_token``): a train step is one
+The peak is a float32 matmul at JAX's default precision (TF32 on GPUs that have it), 1024^3 on CPU and
+8192^3 on GPU. FLOPs count matmuls only (2 per multiply-add, ``transformer.flops_per_token``): a train step is one
 sampling pass (forward, KV-cached) plus a forward and a backward (x3) over B·M sequences of length T.
 """
 
@@ -29,13 +30,14 @@ def _time(fn, repeat):
     return (time.perf_counter() - t0) / repeat
 
 
-def matmul_peak(n: int = 1024, repeat: int = 10) -> float:
+def matmul_peak(n: int, repeat: int = 10) -> float:
     a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
     f = jax.jit(lambda x: x @ x)
     return 2 * n ** 3 / _time(lambda: f(a), repeat)
 
 
 def main(argv=None) -> int:
+    from tsallis_theory._config import enable_x64
     from tsallis_theory.lm.config import PRESETS
     from tsallis_theory.lm.trainer import make_trainer
     from tsallis_theory.lm.transformer import Transformer, flops_per_token
@@ -44,6 +46,7 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
     ap.add_argument("--steps", type=int, default=20, help="steps per timed chunk")
     args = ap.parse_args(argv)
+    enable_x64()  # as the CLI runs the study (parameters and activations stay float32)
     study = PRESETS[args.preset]
     import dataclasses
 
@@ -55,7 +58,8 @@ def main(argv=None) -> int:
     b, m, t = cfg.batch_prompts, cfg.group_size, task.seq_len
     fpt = flops_per_token(task, study.model)
 
-    peak = matmul_peak()
+    peak_n = 1024 if jax.default_backend() == "cpu" else 8192  # a size that saturates the device
+    peak = matmul_peak(peak_n)
     step_s = _time(lambda: tr.train_chunk(state)[1]["mean_P"], 3) / args.steps
     keys = jax.random.split(jax.random.PRNGKey(1), b * m)
     prompts = jnp.tile(jnp.arange(task.prompt_len) % task.modulus, (b * m, 1)).at[:, 0].set(task.bos)
@@ -67,7 +71,7 @@ def main(argv=None) -> int:
     train_flops = 4 * train_tokens * fpt  # sampling forward + forward + backward (2x)
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), preset {args.preset}: "
           f"B={b} M={m} T={t}, {sum(x.size for x in jax.tree.leaves(state.params))} parameters")
-    print(f"matmul peak (float32 1024^3, measured now): {peak / 1e9:.1f} GFLOP/s")
+    print(f"matmul peak (float32 {peak_n}^3 at default precision, measured now): {peak / 1e9:.1f} GFLOP/s")
     print(f"train step: {step_s * 1e3:.1f} ms, {train_tokens / step_s:,.0f} tokens/s, "
           f"{train_flops / step_s / 1e9:.2f} GFLOP/s = {train_flops / step_s / peak:.1%} of the matmul peak")
     print(f"sampling: {b * m * (t - 1) / samp_s:,.0f} tokens/s, {b * m * (t - 1) * fpt / samp_s / 1e9:.2f} GFLOP/s "

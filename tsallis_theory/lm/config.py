@@ -2,7 +2,7 @@
 
     smoke   seconds: a 1-layer model on the smallest task; used by the tests
     cpu     the full small study on 2 CPU cores (about 30 minutes; resumable)
-    gpu     a larger model on longer chains, more seeds (run on CPU only with --max-steps)
+    gpu     the cpu study's recipe on a larger model, longer chains, M = 32 (on CPU only with --max-steps)
 """
 
 from __future__ import annotations
@@ -80,14 +80,19 @@ PRESETS: dict[str, StudyConfig] = {
         warm_steps=400, noise_steps=400,
     ),
     "gpu": StudyConfig(
+        # The cpu study's RL recipe (SGD, lr, clipping, budgets, switch step) on a 30x larger model, longer
+        # chains (7^5 problems, 4 latent steps) and 32 rollouts per prompt as in the paper; minutes on one
+        # GPU (docs/lm.md), hours on 2 CPU cores (check it there with --max-steps).
         name="gpu",
         task=TaskConfig(modulus=7, chain_length=5),
         model=TransformerConfig(d_model=256, n_layers=4, n_heads=8, d_ff=1024),
-        pretrain=PretrainConfig(warm_steps=2000, warm_max_steps=20000, cold_max_steps=20000, batch=256,
+        pretrain=PretrainConfig(warm_steps=1000, warm_max_steps=20000, cold_max_steps=20000, batch=256,
                                 measure_prompts=512),
-        train=TrainConfig(batch_prompts=64, group_size=32, lr=0.005, chunk=50, eval_prompts=512, eval_k=16,
-                          schedule_switch=200),
+        train=TrainConfig(batch_prompts=32, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=25,
+                          eval_prompts=512, eval_k=16, schedule_switch=60),
         seeds=(0, 1, 2),
-        cold_steps=1000, warm_steps=2000, noise_steps=1000,
+        cold_methods=ALL_METHODS[:6], cold_steps=300,
+        cold_side_methods=ALL_METHODS[6:], cold_side_bases=("cold-0.03", "cold-0.001"),
+        warm_steps=400, noise_steps=400,
     ),
 }

@@ -42,6 +42,12 @@ class Method:
     def uses_gold_rationale(self) -> bool:
         return self.kind == "sft"
 
+    @property
+    def compiled_kind(self) -> str:
+        """The coefficient rule the compiled train step runs: the schedule is GARL with a step-dependent q,
+        and every q is data (``q_plan``), so garl-<q>, rb-rloo and schedule share one compilation."""
+        return "garl" if self.kind == "schedule" else self.kind
+
 
 def parse_method(name: str) -> Method:
     """'grpo', 'rb-rloo', 'garl-0.75', 'paft-1', 'schedule' or 'sft' → Method; ValueError otherwise."""
@@ -85,29 +91,37 @@ def grpo_advantage(reward_BM, eps: float = 1e-4):
     return (reward_BM - mean) / (std + eps)
 
 
-def schedule_q(method: Method, step, switch_step: int):
-    """q at ``step``: the method's fixed q, or 1 → 0 at ``switch_step`` for the schedule."""
+def q_plan(method: Method, switch_step: int) -> tuple[float, float, int]:
+    """(q before ``switch``, q from ``switch`` on, switch): 1 → 0 at ``switch_step`` for the schedule, the
+    method's fixed q otherwise (0 where the method has none)."""
     if method.kind == "schedule":
-        return jnp.where(step < switch_step, 1.0, 0.0)
-    return jnp.asarray(method.q if method.q is not None else 0.0)
+        return 1.0, 0.0, int(switch_step)
+    q = method.q if method.q is not None else 0.0
+    return q, q, 0
 
 
-def coefficients(method: Method, key, log_w_BM, reward_BM, q, *, lr_rescale: bool = False) -> Coefficients:
-    """The method's coefficients from the pool's log answer likelihoods and hard rewards (both (B, M))."""
+def q_at(step, q_before, q_after, switch):
+    """q at ``step`` of a plan from ``q_plan`` (traceable: the plan may be data)."""
+    return jnp.where(step < switch, q_before, q_after)
+
+
+def coefficients(kind: str, key, log_w_BM, reward_BM, q, *, lr_rescale: bool = False) -> Coefficients:
+    """Coefficients of the rule ``kind`` (a ``Method.compiled_kind``) from the pool's log answer likelihoods
+    and hard rewards (both (B, M)); q may be traced."""
     m = log_w_BM.shape[-1]
     zeros = jnp.zeros_like(log_w_BM)
-    if method.kind == "grpo":
+    if kind == "grpo":
         adv = grpo_advantage(reward_BM)
         return Coefficients(-adv / m, zeros, -adv / m, adv)
-    if method.kind == "sft":
+    if kind == "sft":
         one = jnp.full_like(log_w_BM, -1.0 / m)
         return Coefficients(one, one, zeros, zeros)
-    if method.kind in ("garl", "schedule"):
+    if kind == "garl":
         c = garl_rloo(log_w_BM, q, lr_rescale=lr_rescale)
         applied = -c.score * m
         adv = applied if lr_rescale else applied * jnp.power(float(m), -q)
         return Coefficients(c.score, c.path, zeros, adv)
-    if method.kind == "paft":
+    if kind == "paft":
         c, _ = paft(key, log_w_BM, q, m, lr_rescale=lr_rescale)
         return Coefficients(c.score, c.path, zeros, -c.score * m)
-    raise ValueError(f"unknown method kind {method.kind!r}")
+    raise ValueError(f"unknown method kind {kind!r}")

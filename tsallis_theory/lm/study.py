@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 from tsallis_theory.lm.config import StudyConfig
 from tsallis_theory.lm.objectives import parse_method
-from tsallis_theory.lm.trainer import make_trainer, train
+from tsallis_theory.lm.trainer import compile_key, make_trainer, train
 from tsallis_theory.results import ResultsFile
 
 KEY_FIELDS = ("experiment", "base", "method", "seed")
+KEEP_TRAINERS = 4  # compiled trainers kept at once (one per coefficient rule: grpo, garl, paft, sft)
 
 
 def _round(xs, digits=5):
@@ -30,21 +32,22 @@ def _round(xs, digits=5):
 def plan(study: StudyConfig, methods: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Every run of the study, in order: (experiment, base, method, seed, steps, noise_eps).
 
-    Order: LM-COLD core methods over every cold base, LM-NOISE, LM-WARM, then the LM-COLD side methods,
-    so that a study cut short still holds the rows the three checks need most."""
+    Order: seed by seed, and within a seed LM-COLD core methods over every cold base, LM-NOISE, LM-WARM,
+    then the LM-COLD side methods, so that a study cut short holds whole seeds, with the rows the three
+    checks need most first."""
     keep = None if methods is None else {parse_method(m).name for m in methods}
     runs = []
     cold_bases = [f"cold-{t:g}" for t in study.pretrain.p0_targets]
-    for exp, bases, meths, steps, eps in (
-        ("cold", cold_bases, study.cold_methods, study.cold_steps, 0.0),
-        ("noise", [study.noise_base], study.noise_methods, study.noise_steps, study.noise_eps),
-        ("warm", ["warm"], study.warm_methods, study.warm_steps, 0.0),
-        ("cold", list(study.cold_side_bases), study.cold_side_methods, study.cold_steps, 0.0),
-    ):
-        for method in meths:
-            if keep is not None and parse_method(method).name not in keep:
-                continue
-            for seed in study.seeds:  # consecutive runs share a config (one compilation) across bases
+    for seed in study.seeds:
+        for exp, bases, meths, steps, eps in (
+            ("cold", cold_bases, study.cold_methods, study.cold_steps, 0.0),
+            ("noise", [study.noise_base], study.noise_methods, study.noise_steps, study.noise_eps),
+            ("warm", ["warm"], study.warm_methods, study.warm_steps, 0.0),
+            ("cold", list(study.cold_side_bases), study.cold_side_methods, study.cold_steps, 0.0),
+        ):
+            for method in meths:
+                if keep is not None and parse_method(method).name not in keep:
+                    continue
                 for base in bases:
                     runs.append({"experiment": exp, "base": base, "method": method, "seed": seed,
                                  "steps": steps, "noise_eps": eps})
@@ -92,12 +95,14 @@ def run_study(study: StudyConfig, out, ckpt_dir, *, methods=None, max_steps: int
         if spec["base"] not in policies:
             policies[spec["base"]], _ = load_base(ckpt_dir / "bases" / spec["base"], study.task, study.model, pre)
         policy = policies[spec["base"]]
-        tkey = dataclasses.astuple(cfg)
-        if tkey not in trainers:  # one compilation per config, reused across bases; keep only the latest
-            trainers.clear()
+        tkey = compile_key(cfg)
+        if tkey not in trainers:  # one compilation per coefficient rule, shared by bases, q, ε and seeds
+            if len(trainers) >= KEEP_TRAINERS:
+                trainers.pop(next(iter(trainers)))
             trainers[tkey] = make_trainer(study.task, cfg, policy)
         run_name = "-".join(str(spec[f]) for f in KEY_FIELDS)
         ckpt = ckpt_dir / "runs" / run_name
+        started = time.perf_counter()
         _, hist = train(study.task, cfg, policy, policy_desc={"base": spec["base"], "study": study.name},
                         checkpoint=ckpt, trainer=trainers[tkey], progress=progress, desc=run_name)
         method = parse_method(spec["method"])
@@ -105,7 +110,7 @@ def run_study(study: StudyConfig, out, ckpt_dir, *, methods=None, max_steps: int
         row = {**{f: spec[f] for f in KEY_FIELDS}, "q": method.q, "p0": by_name[spec["base"]]["p0"],
                "noise_eps": spec["noise_eps"], "budget": steps, "steps_run": len(hist["steps"]["mean_P"]),
                "escape_step": hist["escape_step"], "escape_delta": cfg.escape_delta, "escape_window": cfg.escape_window,
-               "final": final, "evals": hist["evals"],
+               "final": final, "evals": hist["evals"], "wall_s": round(time.perf_counter() - started, 2),
                "mean_P": _round(hist["steps"]["mean_P"]), "contamination": _round(hist["steps"]["contamination"]),
                "max_advantage": _round(hist["steps"]["max_advantage"]), "grad_norm": _round(hist["steps"]["grad_norm"])}
         runs_file.append(row)

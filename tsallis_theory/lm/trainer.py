@@ -2,9 +2,13 @@
 
 ``make_trainer(task, cfg, policy)`` returns jitted pure functions over an explicit ``TrainState``:
 
-    init(policy) -> TrainState
+    init(policy, cfg=None) -> TrainState
     train_chunk(state) -> (state, metrics)       cfg.chunk steps under lax.scan; metrics are (chunk,) arrays
-    evaluate(params) -> dict                     held-out p@1, p@k, maj@k, mean P, contamination
+    evaluate(params, seed=None) -> dict          held-out p@1, p@k, maj@k, mean P, contamination
+
+What differs between the runs of a study (q, the schedule's switch step, the noise rate ε, the seed) is data
+in the state (``RunKnobs``, the key), not a constant of the compiled program: one trainer serves every run
+whose ``compile_key`` matches (garl-<q>, rb-rloo and schedule at any ε and seed share one compilation).
 
 One step: draw B fresh problems (with probability ε the training answer is the corrupted label), sample M
 rollouts per prompt with the policy, compute log p(z|x), log p(y*|x,z), log p(ŷ|x,z) in one forward, turn
@@ -95,11 +99,43 @@ class TrainConfig:
             raise ValueError(f"max_grad_norm must be >= 0; got {self.max_grad_norm}")
 
 
+class RunKnobs(NamedTuple):
+    """Per-run values the compiled step reads as data: the q plan (``objectives.q_plan``) and ε."""
+
+    q_before: jax.Array
+    q_after: jax.Array
+    switch: jax.Array
+    noise_eps: jax.Array
+
+
+def run_knobs(cfg: TrainConfig) -> RunKnobs:
+    q_before, q_after, switch = O.q_plan(O.parse_method(cfg.method), cfg.schedule_switch)
+    dt = jnp.result_type(float)
+    return RunKnobs(jnp.asarray(q_before, dt), jnp.asarray(q_after, dt), jnp.asarray(switch, jnp.int32),
+                    jnp.asarray(cfg.noise_eps, dt))
+
+
+RUN_FIELDS = ("steps", "noise_eps", "schedule_switch", "escape_delta", "escape_window", "stop_on_escape", "seed")
+
+
+def compile_key(cfg: TrainConfig) -> tuple:
+    """The fields that shape the compiled program: the method's coefficient rule and every TrainConfig field
+    but the per-run ones (``RUN_FIELDS``, and the method's q). Runs with equal keys can share a trainer."""
+    fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in RUN_FIELDS and k != "method"}
+    return (O.parse_method(cfg.method).compiled_kind, *sorted(fields.items()))
+
+
+def eval_key(seed: int):
+    """The key of a run's held-out prompts and samples (the same prompts at every evaluation of the run)."""
+    return jax.random.fold_in(jax.random.PRNGKey(seed), EVAL_FOLD)
+
+
 class TrainState(NamedTuple):
     params: Any
     opt_state: Any
     step: jax.Array
     key: jax.Array
+    knobs: RunKnobs
 
 
 class Trainer(NamedTuple):
@@ -127,8 +163,12 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
     """Jitted init / train_chunk / evaluate for ``policy`` (an equinox Module implementing ``Policy``).
 
     With ``mesh`` (a 1-D ``jax.sharding.Mesh`` with axis "data", see ``sharding.py``) the prompt batch is
-    sharded over devices and the parameters replicated: data-parallel training, same numbers."""
+    sharded over devices and the parameters replicated: data-parallel training, same numbers.
+
+    ``init(policy, other_cfg)`` starts a run of another config with the same ``compile_key`` on this trainer
+    (ValueError otherwise); ``evaluate(params, seed)`` evaluates on that run's held-out prompts."""
     method = O.parse_method(cfg.method)
+    kind = method.compiled_kind
     params0, static = eqx.partition(policy, eqx.is_inexact_array)
     optimizer = make_optimizer(cfg)
     b, m = cfg.batch_prompts, cfg.group_size
@@ -145,10 +185,14 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
     def combine(params):
         return eqx.combine(params, static)
 
-    def init(policy_):
+    def init(policy_, run_cfg: TrainConfig | None = None):
+        run_cfg = cfg if run_cfg is None else run_cfg
+        if compile_key(run_cfg) != compile_key(cfg):
+            raise ValueError(f"this trainer was compiled for {cfg.method!r} with other settings; a run of "
+                             f"{run_cfg.method!r} needs its own make_trainer (compile_key differs)")
         params = eqx.filter(policy_, eqx.is_inexact_array)
         return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32),
-                          jax.random.PRNGKey(cfg.seed))
+                          jax.random.PRNGKey(run_cfg.seed), run_knobs(run_cfg))
 
     def train_step(state: TrainState, _):
         key = jax.random.fold_in(state.key, state.step)
@@ -157,7 +201,7 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
         prompt_BP = shard(probs.prompt)
         clean_B = task.digit(probs.answer)
         bad_B = task.digit(corrupt(task, probs.answer))
-        flip_B = jax.random.bernoulli(k_noise, cfg.noise_eps, (b,))
+        flip_B = jax.random.bernoulli(k_noise, state.knobs.noise_eps, (b,))
         train_B = jnp.where(flip_B, bad_B, clean_B)
         policy_ = combine(state.params)
         if method.uses_gold_rationale:
@@ -169,12 +213,12 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
         answers_BMA = jnp.stack([jnp.broadcast_to(clean_B[:, None], (b, m)),
                                  jnp.broadcast_to(bad_B[:, None], (b, m)), hat_BM], axis=-1)
         reward_BM = (hat_BM == train_B[:, None]).astype(jnp.float32)
-        q = O.schedule_q(method, state.step, cfg.schedule_switch)
+        q = O.q_at(state.step, *state.knobs[:3])
 
         def surrogate(params):
             logp_z_BM, logp_y_BMA = _log_probs(combine(params), prompt_BP, rationale_BMR, answers_BMA)
             logp_gold_BM = jnp.where(flip_B[:, None], logp_y_BMA[..., 1], logp_y_BMA[..., 0])
-            coef = O.coefficients(method, k_est, jax.lax.stop_gradient(logp_gold_BM), reward_BM, q,
+            coef = O.coefficients(kind, k_est, jax.lax.stop_gradient(logp_gold_BM), reward_BM, q,
                                   lr_rescale=cfg.lr_rescale)
             coef = jax.tree.map(jax.lax.stop_gradient, coef)
             total = (coef.c_z * logp_z_BM + coef.c_gold * logp_gold_BM + coef.c_hat * logp_y_BMA[..., 2]).sum()
@@ -192,17 +236,19 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
             "grad_norm": optax.tree.norm(grads).astype(jnp.float32),
             "q": jnp.asarray(q, jnp.float32),
         }
-        return TrainState(params, opt_state, state.step + 1, state.key), metrics
+        return TrainState(params, opt_state, state.step + 1, state.key, state.knobs), metrics
 
     @eqx.filter_jit
     def train_chunk(state: TrainState):
         return jax.lax.scan(train_step, state, None, length=cfg.chunk)
 
+    def evaluate(params, seed: int | None = None):
+        return _evaluate(params, eval_key(cfg.seed if seed is None else seed))
+
     @eqx.filter_jit
-    def evaluate(params):
+    def _evaluate(params, key):
         policy_ = combine(params)
         e, k = cfg.eval_prompts, cfg.eval_k
-        key = jax.random.fold_in(jax.random.PRNGKey(cfg.seed), EVAL_FOLD)
         k_prob, k_samp = jax.random.split(key)
         probs = sample_problems(k_prob, task, e)
         prompt = shard(probs.prompt)
@@ -258,13 +304,14 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
     from tsallis_theory.lm import checkpoints as C
 
     trainer = trainer or make_trainer(task, cfg, policy, mesh)
-    state = trainer.init(policy)
+    state = trainer.init(policy, cfg)
     history: dict[str, Any] = {"steps": {}, "evals": [], "escape_step": None}
     config = run_config(task, cfg, policy_desc or {"type": type(policy).__name__})
     if checkpoint is not None and C.exists(checkpoint):
         state, history = C.load(checkpoint, state, config, kind="train")
     if not history["evals"]:
-        history["evals"].append({"step": 0, **{k: float(v) for k, v in trainer.evaluate(state.params).items()}})
+        history["evals"].append({"step": 0,
+                                 **{k: float(v) for k, v in trainer.evaluate(state.params, cfg.seed).items()}})
     done = int(state.step)
     bar = tqdm(total=cfg.steps, initial=min(done, cfg.steps), desc=desc, unit="step", leave=False,
                disable=not progress)
@@ -273,7 +320,8 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
         for k, v in metrics.items():
             history["steps"].setdefault(k, []).extend(float(x) for x in v)
         done = int(state.step)
-        history["evals"].append({"step": done, **{k: float(v) for k, v in trainer.evaluate(state.params).items()}})
+        history["evals"].append({"step": done,
+                                 **{k: float(v) for k, v in trainer.evaluate(state.params, cfg.seed).items()}})
         if history["escape_step"] is None:
             hit = first_crossing(history["steps"]["mean_P"], cfg.escape_delta, cfg.escape_window)
             history["escape_step"] = None if hit is None else hit + 1
