@@ -95,3 +95,34 @@ def test_figures_from_rows(tmp_path):
     rows += [_row("warm", "paft-0.75", 0.9, None, **curves), _row("noise", "garl-1", 0.2, 2, eps=0.2, **curves)]
     paths = draw_all(_write(tmp_path, rows).parent, tmp_path / "fig")
     assert len(paths) == 4 and all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_cold_check_pools_seeds_of_a_rebuilt_coldest_base(tmp_path):
+    """Seeds that ran from two separately built bases of one name (p0 0.0010 and 0.0011) count together at
+    the coldest base; the warmer base stays apart."""
+    rows = [dict(_row("cold", m, p, e), base=name, seed=seed)
+            for name, p, seed in (("cold-a", 0.0011, 0), ("cold-a", 0.0010, 1), ("cold-b", 0.01, 0))
+            for m, e in (("garl-1", 5), ("garl-0.75", 9 if seed == 0 else None), ("rb-rloo", None))]
+    v = checks.verify_lm_cold(CheckContext(), _write(tmp_path, rows))
+    assert v.numbers["escape_at_coldest"] == {"garl-1": [5, 5], "garl-0.75": [9, None], "rb-rloo": [None, None]}
+    assert v.status == PARTIAL and v.numbers["coldest_p0"] == 0.0011
+
+
+def test_ledger_adds_the_gpu_preset_reading(tmp_path, monkeypatch):
+    """On the committed cpu rows the status is the cpu preset's; gpu rows, when present, add their own verdict
+    to the evidence and the numbers. Other paths (and no gpu rows) leave the verdict alone."""
+    cpu = [_row("cold", m, p, e) for p in (0.1, 0.01) for m, e in
+           (("garl-1", 5), ("garl-0.75", 9), ("garl-0.5", None), ("rb-rloo", None), ("grpo", None))]
+    gpu = [dict(r, escape_step=None) if r["method"] == "garl-0.75" else r for r in cpu]
+    (tmp_path / "lm_cpu").mkdir()
+    (tmp_path / "lm_gpu").mkdir()
+    cpu_path = _write(tmp_path / "lm_cpu", cpu)
+    monkeypatch.setattr(checks, "ROWS", cpu_path)
+    monkeypatch.setattr(checks, "GPU_ROWS", tmp_path / "lm_gpu" / "runs.jsonl")
+    alone = checks.verify_lm_cold(CheckContext(), cpu_path)
+    assert alone.status == VERIFIED and "Gpu preset" not in alone.evidence  # no gpu rows yet
+    _write(tmp_path / "lm_gpu", gpu)
+    both = checks.verify_lm_cold(CheckContext(), cpu_path)
+    assert both.status == VERIFIED and both.numbers["gpu_preset"]["status"] == PARTIAL
+    assert "Gpu preset (10 runs, lm_gpu): PARTIAL" in both.evidence
+    assert "Gpu preset" not in checks.verify_lm_cold(CheckContext(), _write(tmp_path, cpu)).evidence

@@ -1,5 +1,7 @@
 """Ledger checks LM-COLD, LM-WARM, LM-NOISE: they read the committed cpu-preset rows
-(experiments/results/lm_cpu/runs.jsonl) and never train. Missing rows give NOT RUN with the command.
+(experiments/results/lm_cpu/runs.jsonl) and never train. Missing rows give NOT RUN with the command. When
+the gpu preset's rows are committed (experiments/results/lm_gpu/runs.jsonl), the same rule's verdict on them
+is added to the evidence; the status is the cpu preset's.
 
 Decision rules (docs/lm.md):
   LM-COLD   escape = first step with mean P >= δ = 1/2 (the theory's fixed target). At the coldest base
@@ -28,6 +30,7 @@ from tsallis_theory.claims import NOT_RUN, PARTIAL, REFUTED, VERIFIED, CheckCont
 
 ROWS = Path(__file__).resolve().parents[2] / "experiments" / "results" / "lm_cpu" / "runs.jsonl"
 COMMAND = "tsallis-lab lm --preset cpu --out experiments/results/lm_cpu"
+GPU_ROWS = ROWS.parents[1] / "lm_gpu" / "runs.jsonl"  # the gpu preset (docs/lm.md): a second reading
 FIG = "figures/lm_cold_escape.png", "figures/lm_warm.png", "figures/lm_noise.png"
 
 
@@ -60,15 +63,17 @@ def escape_table(rows) -> dict[str, list[tuple[float, int | None]]]:
     return {m: sorted(v, reverse=True) for m, v in out.items()}
 
 
-def verify_lm_cold(ctx: CheckContext, path: Path = ROWS) -> Verdict:
+def _verify_cold(ctx: CheckContext, path: Path) -> Verdict:
     rows = _rows("cold", path)
     if not rows:
         return _not_run("LM-COLD")
     table = escape_table(rows)
-    coldest = min(r["p0"] for r in rows)
+    # The coldest base by name: seeds may run from separately built bases of that name (their p0 differ a little).
+    coldest_base = min(rows, key=lambda r: r["p0"])["base"]
+    coldest = max(r["p0"] for r in rows if r["base"] == coldest_base)
     at_cold: dict[str, list] = {}
-    for r in rows:
-        if r["p0"] == coldest:
+    for r in sorted(rows, key=lambda r: r["seed"]):
+        if r["base"] == coldest_base:
             at_cold.setdefault(r["method"], []).append(r["escape_step"])
     budget = max(r["budget"] for r in rows)
     numbers: dict = {"coldest_p0": coldest, "budget": budget, "delta": rows[0]["escape_delta"],
@@ -96,7 +101,7 @@ def verify_lm_cold(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     slope_txt = "; ".join(f"{m} {v['slope']:.2f}" + (f"±{v['se']:.2f}" if np.isfinite(v["se"]) else "")
                           + f" (n={v['n']})" for m, v in sorted(slopes.items()))
     n_seeds = max(len(v) for v in at_cold.values())
-    evidence = (f"steps to escape at p0 = {coldest:.2g} (mean P >= {numbers['delta']} over a 10-step window, budget "
+    evidence = (f"steps to escape at the coldest base, p0 = {coldest:.2g} (mean P >= {numbers['delta']} over a 10-step window, budget "
                 f"{budget} steps, – = none; {n_seeds} seed(s)) {fmt}. "
                 f"Fitted log T vs log 1/p0: {slope_txt or 'too few escapes to fit'} (theory: 1 − q).")
     numbers.update(low_stall=low_stall, high_escape=high_escape, order_ok=order_ok)
@@ -113,7 +118,7 @@ def _maj(ev: dict) -> float:
     return next(v for k, v in ev.items() if k.startswith("maj@"))
 
 
-def verify_lm_warm(ctx: CheckContext, path: Path = ROWS) -> Verdict:
+def _verify_warm(ctx: CheckContext, path: Path) -> Verdict:
     rows = _rows("warm", path)
     if not rows:
         return _not_run("LM-WARM")
@@ -144,7 +149,7 @@ def verify_lm_warm(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     return Verdict(status, evidence, numbers, (FIG[1],))
 
 
-def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
+def _verify_noise(ctx: CheckContext, path: Path) -> Verdict:
     rows = _rows("noise", path)
     if not rows:
         return _not_run("LM-NOISE")
@@ -183,3 +188,30 @@ def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
     numbers["holds"] = {n: bool(ok) for n, ok in parts}
     status = VERIFIED if len(held) == len(parts) == 3 else (REFUTED if not held else PARTIAL)
     return Verdict(status, evidence, numbers, (FIG[2],))
+
+
+def _with_gpu(check, ctx: CheckContext, path: Path) -> Verdict:
+    """The verdict on ``path``; for the committed cpu rows, the same rule applied to the committed gpu-preset
+    rows is appended to the evidence (the status stays the cpu preset's, which the ledger is defined on)."""
+    verdict = check(ctx, path)
+    if path != ROWS or not GPU_ROWS.exists():
+        return verdict
+    gpu = check(ctx, GPU_ROWS)
+    if gpu.status == NOT_RUN:
+        return verdict
+    n = len(_rows(check.__name__.removeprefix("_verify_"), GPU_ROWS))
+    numbers = {**verdict.numbers, "gpu_preset": {"status": gpu.status, "runs": n, **gpu.numbers}}
+    evidence = f"{verdict.evidence} Gpu preset ({n} runs, {GPU_ROWS.parent.name}): {gpu.status}: {gpu.evidence}"
+    return Verdict(verdict.status, evidence, numbers, verdict.figures)
+
+
+def verify_lm_cold(ctx: CheckContext, path: Path = ROWS) -> Verdict:
+    return _with_gpu(_verify_cold, ctx, path)
+
+
+def verify_lm_warm(ctx: CheckContext, path: Path = ROWS) -> Verdict:
+    return _with_gpu(_verify_warm, ctx, path)
+
+
+def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
+    return _with_gpu(_verify_noise, ctx, path)

@@ -31,6 +31,11 @@ def _q_of(method: str):
     return parse_method(method).q
 
 
+def _p0_text(rows) -> str:
+    """The measured p0 of the base the rows start from (several when seeds ran from separately built bases)."""
+    return ", ".join(f"{p:.2g}" for p in sorted({r["p0"] for r in rows}))
+
+
 def cold_escape(rows, path):
     from tsallis_theory.lm.checks import fit_slope
 
@@ -76,8 +81,9 @@ def cold_curves(rows, path):
     rows = [r for r in rows if r["experiment"] == "cold"]
     if not rows:
         return None
-    coldest = min(r["p0"] for r in rows)
-    sel = [r for r in rows if r["p0"] == coldest and r["seed"] == min(x["seed"] for x in rows)]
+    seed = min(r["seed"] for r in rows)
+    coldest = min(r["p0"] for r in rows if r["seed"] == seed)
+    sel = [r for r in rows if r["p0"] == coldest and r["seed"] == seed]
     fig, (a1, a2) = new_figure(1, 2, figsize=(11, 4))
     for r in sel:
         c = _colour(r["method"])
@@ -110,9 +116,10 @@ def warm(rows, path):
         seen.add(r["method"])
         a1.plot(st, [e[key] for e in r["evals"]], "-o", ms=3, color=c, label=label, lw=1)
         a2.plot(st, [e["p@1"] for e in r["evals"]], "-o", ms=3, color=c, label=label, lw=1)
+    a1.set_ylim(-0.02, 1.02)  # the whole range: a collapse (maj@k below half its peak) must stand out
     a1.set_xlabel("training step")
     a1.set_ylabel(f"held-out {key}")
-    a1.set_title(f"LM-WARM: from the warm base (p0 = {rows[0]['p0']:.2f})")
+    a1.set_title(f"LM-WARM: from the warm base (p0 = {_p0_text(rows)})")
     a2.set_xlabel("training step")
     a2.set_ylabel("held-out p@1")
     a2.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -142,7 +149,7 @@ def noise(rows, path):
     a1.set_title(f"LM-NOISE (ε = {eps}); dotted: escort equilibrium\nε^(1/q) / (ε^(1/q) + (1−ε)^(1/q)) per q", fontsize=9)
     a2.set_xlabel("training step")
     a2.set_ylabel("held-out mean P on the clean label")
-    a2.set_title(f"base p0 = {rows[0]['p0']:.2g}")
+    a2.set_title(f"base p0 = {_p0_text(rows)}")
     a2.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return save_figure(fig, path)
 
