@@ -43,3 +43,20 @@ def test_report_writes_markdown(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "## DIR:" in text and "## ATLAS:" in text and "## FLOW:" not in text
     assert json.loads((tmp_path / "ledger.json").read_text())["claims"]
+
+
+def test_parallel_ledger_equals_sequential():
+    """Claim families run in worker processes give the same rows, in ledger order, as one process."""
+    chosen = L.select(["LM-NOISE", "RLVR", "NOISE-TIME", "LM-WARM"])
+    assert len({L.check_family(c) for c in chosen}) == 3  # symbolic, categorical, lm
+    ctx = L.CheckContext()
+    seq = L.run_ledger(chosen, ctx, progress=False, jobs=1)
+    par = L.run_ledger(chosen, ctx, progress=False, jobs=2)
+    assert [r.claim.id for r in par] == [c.id for c in chosen] == [r.claim.id for r in seq]
+    assert [(r.verdict.status, r.verdict.evidence) for r in par] == [(r.verdict.status, r.verdict.evidence) for r in seq]
+
+
+def test_bad_jobs_is_usage_error(capsys):
+    assert main(["check", "--only", "DIR", "--jobs", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--jobs" in err[0] and ">= 1" in err[0]

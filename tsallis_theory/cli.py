@@ -44,6 +44,19 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+DEFAULT_JOBS = min(2, os.cpu_count() or 1)
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {text!r}")
+    return n
+
+
 def _writable_file(path: str) -> Path:
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
@@ -88,7 +101,7 @@ def _cmd_check(args) -> int:
         raise UsageError(str(exc)) from None
     json_path = _writable_file(args.json) if args.json else None
     ctx = L.CheckContext(tier="full" if args.full else "fast", results_dir=Path(args.results))
-    rows = L.run_ledger(selected, ctx, progress=not args.no_progress)
+    rows = L.run_ledger(selected, ctx, progress=not args.no_progress, jobs=args.jobs)
     print(format_ledger(rows))
     if json_path is not None:
         json_path.write_text(json.dumps({"claims": [r.to_json() for r in rows]}, indent=2, default=float) + "\n")
@@ -110,7 +123,7 @@ def _cmd_report(args) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     ctx = L.CheckContext(tier="full" if args.full else "fast", results_dir=out)
-    rows = L.run_ledger(selected, ctx, progress=not args.no_progress)
+    rows = L.run_ledger(selected, ctx, progress=not args.no_progress, jobs=args.jobs)
     path = write_report(rows, out)
     print(format_ledger(rows))
     print(f"wrote {path}")
@@ -128,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", metavar="PATH", help="also write the ledger as JSON to PATH")
     check.add_argument("--results", default="results", metavar="DIR", help="where checks write figures")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
+    check.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N",
+                       help=f"worker processes for the checks (default: {DEFAULT_JOBS}; 1 runs them in this process)")
     check.set_defaults(func=_cmd_check)
 
     report = sub.add_parser("report", help="run the ledger and write a Markdown report with figures")
@@ -135,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--full", action="store_true", help="thorough tier")
     report.add_argument("--only", nargs="+", metavar="ID", help="claim IDs to include (default: all)")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
+    report.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N",
+                        help=f"worker processes for the checks (default: {DEFAULT_JOBS})")
     report.set_defaults(func=_cmd_report)
 
     for name, (help_text, module_name) in STUDY_COMMANDS.items():

@@ -70,8 +70,15 @@ def log_q_from_log(log_u, q):
         if np.any(np.isneginf(arr)):
             raise ValueError("log_u must be in (-inf, inf) (u > 0); got -inf (u = 0)")
         _check_q(q)
-    log_u, q = _as_float(log_u), _as_float(q)
-    return _log_q_core(log_u, q)
+    return _log_q_kernel(log_u, q)
+
+
+# The public functions validate outside jit, then call one jitted kernel: called eagerly on concrete arrays,
+# a kernel compiles once per shape instead of once per primitive (most of the cost of small eager calls);
+# inside a caller's jit it is inlined.
+@jax.jit
+def _log_q_kernel(log_u, q):
+    return _log_q_core(_as_float(log_u), _as_float(q))
 
 
 def _log_q_formula(log_u, q):
@@ -110,7 +117,12 @@ def log_q(u, q):
         V.check_broadcast(u=u, q=q)
         V.check_range("u", u, 0.0, float("inf"), low_open=True, high_open=True)
         _check_q(q)
-    return log_q_from_log(jnp.log(_as_float(u)), q)
+    return _log_q_of_u_kernel(u, q)
+
+
+@jax.jit
+def _log_q_of_u_kernel(u, q):
+    return _log_q_kernel(jnp.log(_as_float(u)), q)
 
 
 def exp_q(x, q):
@@ -126,6 +138,11 @@ def exp_q(x, q):
         V.check_broadcast(x=x, q=q)
         V.check_not_nan("x", x, "a real number")
         _check_q(q)
+    return _exp_q_kernel(x, q)
+
+
+@jax.jit
+def _exp_q_kernel(x, q):
     x, q = _as_float(x), _as_float(q)
     a = 1.0 - q
     y = a * x
@@ -156,6 +173,11 @@ def q_loss_from_log(log_p, q):
         V.check_broadcast(log_p=log_p, q=q)
         _check_log_p(log_p)
         _check_q(q)
+    return _q_loss_kernel(log_p, q)
+
+
+@jax.jit
+def _q_loss_kernel(log_p, q):
     log_p, q = _as_float(log_p), _as_float(q)
     finite = jnp.isfinite(log_p)
     lp = jnp.where(finite, log_p, -1.0)
@@ -179,7 +201,12 @@ def q_loss(p, q):
         V.check_broadcast(p=p, q=q)
         V.check_range("p", p, 0.0, 1.0)
         _check_q(q)
-    return q_loss_from_log(jnp.log(_as_float(p)), q)
+    return _q_loss_of_p_kernel(p, q)
+
+
+@jax.jit
+def _q_loss_of_p_kernel(p, q):
+    return _q_loss_kernel(jnp.log(_as_float(p)), q)
 
 
 def amplification_from_log(log_p, q):
@@ -188,6 +215,11 @@ def amplification_from_log(log_p, q):
         V.check_broadcast(log_p=log_p, q=q)
         _check_log_p(log_p)
         _check_q(q)
+    return _amplification_kernel(log_p, q)
+
+
+@jax.jit
+def _amplification_kernel(log_p, q):
     log_p, q = _as_float(log_p), _as_float(q)
     # q = 0 gives exactly 1 even at P = 0 (RLVR has no amplification).
     return jnp.where(q == 0.0, 1.0, jnp.exp(-q * log_p))
@@ -204,4 +236,9 @@ def amplification(p, q):
         V.check_broadcast(p=p, q=q)
         V.check_range("p", p, 0.0, 1.0)
         _check_q(q)
-    return amplification_from_log(jnp.log(_as_float(p)), q)
+    return _amplification_of_p_kernel(p, q)
+
+
+@jax.jit
+def _amplification_of_p_kernel(p, q):
+    return _amplification_kernel(jnp.log(_as_float(p)), q)
