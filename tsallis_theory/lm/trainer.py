@@ -109,6 +109,7 @@ class RunKnobs(NamedTuple):
 
 
 def run_knobs(cfg: TrainConfig) -> RunKnobs:
+    """The per-run values of ``cfg`` as arrays (q in the float dtype in force, the switch step as int32)."""
     q_before, q_after, switch = O.q_plan(O.parse_method(cfg.method), cfg.schedule_switch)
     dt = jnp.result_type(float)
     return RunKnobs(jnp.asarray(q_before, dt), jnp.asarray(q_after, dt), jnp.asarray(switch, jnp.int32),
