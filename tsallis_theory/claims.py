@@ -83,6 +83,12 @@ def combine(verdicts: list[tuple[str, Verdict]]) -> Verdict:
     return Verdict(status, evidence, numbers, figures)
 
 
+def _subpackage(check_path: str) -> str:
+    """``"tsallis_theory.flow.checks:f"`` → ``"flow"``: a check's label, and its claim's family."""
+    module_name = check_path.partition(":")[0]
+    return module_name.split(".")[1] if module_name.count(".") else module_name
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """A claim of the paper (or of ours), with its check(s).
@@ -106,8 +112,7 @@ class Claim:
         loaded = []
         for path in self.check_paths:
             module_name, _, func_name = path.partition(":")
-            label = module_name.split(".")[1] if module_name.count(".") else module_name
-            loaded.append((label, getattr(importlib.import_module(module_name), func_name)))
+            loaded.append((_subpackage(path), getattr(importlib.import_module(module_name), func_name)))
         return loaded
 
 
@@ -265,7 +270,7 @@ def check_family(claim: Claim) -> str:
     one family share in-process caches (the flow sweep, compiled kernels), so a parallel ledger keeps them
     in one worker."""
     paths = claim.check_paths
-    return paths[-1].split(":")[0].split(".")[1] if paths else "none"
+    return _subpackage(paths[-1]) if paths else "none"
 
 
 def _run_family(claim_ids: list[str], ctx: CheckContext) -> list[LedgerRow]:

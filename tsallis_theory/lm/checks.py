@@ -190,7 +190,7 @@ def _verify_noise(ctx: CheckContext, path: Path) -> Verdict:
     return Verdict(status, evidence, numbers, (FIG[2],))
 
 
-def _with_gpu(check, ctx: CheckContext, path: Path) -> Verdict:
+def _with_gpu(check, experiment: str, ctx: CheckContext, path: Path) -> Verdict:
     """The verdict on ``path``; for the committed cpu rows, the same rule applied to the committed gpu-preset
     rows is appended to the evidence (the status stays the cpu preset's, which the ledger is defined on)."""
     verdict = check(ctx, path)
@@ -199,19 +199,19 @@ def _with_gpu(check, ctx: CheckContext, path: Path) -> Verdict:
     gpu = check(ctx, GPU_ROWS)
     if gpu.status == NOT_RUN:
         return verdict
-    n = len(_rows(check.__name__.removeprefix("_verify_"), GPU_ROWS))
+    n = len(_rows(experiment, GPU_ROWS))
     numbers = {**verdict.numbers, "gpu_preset": {"status": gpu.status, "runs": n, **gpu.numbers}}
     evidence = f"{verdict.evidence} Gpu preset ({n} runs, {GPU_ROWS.parent.name}): {gpu.status}: {gpu.evidence}"
     return Verdict(verdict.status, evidence, numbers, verdict.figures)
 
 
 def verify_lm_cold(ctx: CheckContext, path: Path = ROWS) -> Verdict:
-    return _with_gpu(_verify_cold, ctx, path)
+    return _with_gpu(_verify_cold, "cold", ctx, path)
 
 
 def verify_lm_warm(ctx: CheckContext, path: Path = ROWS) -> Verdict:
-    return _with_gpu(_verify_warm, ctx, path)
+    return _with_gpu(_verify_warm, "warm", ctx, path)
 
 
 def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
-    return _with_gpu(_verify_noise, ctx, path)
+    return _with_gpu(_verify_noise, "noise", ctx, path)

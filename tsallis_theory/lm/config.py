@@ -80,7 +80,7 @@ PRESETS: dict[str, StudyConfig] = {
         warm_steps=400, noise_steps=400,
     ),
     "gpu": StudyConfig(
-        # The cpu study's RL recipe (SGD, lr, clipping, budgets, switch step) on a 30x larger model, longer
+        # The cpu study's RL recipe (SGD, lr, clipping, budgets, switch step) on a 31x larger model, longer
         # chains (7^5 problems, 4 latent steps) and 32 rollouts per prompt as in the paper; minutes on one
         # GPU (docs/lm.md), hours on 2 CPU cores (check it there with --max-steps).
         name="gpu",
