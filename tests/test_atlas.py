@@ -5,6 +5,7 @@ import pytest
 from scipy.stats import binom
 
 from tsallis_theory import atlas as A
+from tsallis_theory.atlas import amplification as AM
 from tsallis_theory.estimators import testbed as T
 
 
@@ -21,7 +22,7 @@ def test_grpo_matches_spec_closed_form_and_limit():
                                        ("dco", {"n": 3}), ("grpo", {})])
 def test_expected_amplification_equals_enumeration_of_every_pool(method, kw):
     model = T.TabularLatentModel(np.array([0.2, -0.4, 0.0]), np.array([0.0, 1.0, 0.0]))
-    est = A._hard_estimator(method, **kw)
+    est = AM._hard_estimator(method, **kw)
     mom = T.pool_moments(model, lambda lw: est(np.exp(lw)), 3, ordered=True)
     np.testing.assert_allclose(mom.mean, -A.expected_amplification(method, model.success, 3, **kw)
                                * model.grad_success(), atol=1e-14)

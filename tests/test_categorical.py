@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq, minimize
 
 from tsallis_theory.categorical import escort, noise_equilibrium
-from tsallis_theory.categorical.models import flow_to_stationarity
+from tsallis_theory.categorical.flows import flow_to_stationarity
 from tsallis_theory.categorical.noise import (initial_contamination_law, log_odds_rhs, paper_time_law,
                                               simulate_contamination, stable_contamination_by_flow,
                                               time_to_contamination)

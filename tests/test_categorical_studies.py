@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tsallis_theory.categorical.checks import schedule_verdict
+from tsallis_theory.ledger.checks.categorical import schedule_verdict
 from tsallis_theory.categorical.schedules import Scenario, Schedule, dominates, simulate
 from tsallis_theory.cli import main
 

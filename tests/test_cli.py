@@ -4,7 +4,8 @@ import json
 import subprocess
 import sys
 
-from tsallis_theory import claims as L
+from tsallis_theory.ledger import claims as L
+from tsallis_theory.ledger import runner as R
 from tsallis_theory.cli import main
 
 
@@ -48,10 +49,10 @@ def test_report_writes_markdown(tmp_path):
 def test_parallel_ledger_equals_sequential():
     """Claim families run in worker processes give the same rows, in ledger order, as one process."""
     chosen = L.select(["LM-NOISE", "RLVR", "NOISE-TIME", "LM-WARM"])
-    assert len({L.check_family(c) for c in chosen}) == 3  # symbolic, categorical, lm
+    assert len({R.check_family(c) for c in chosen}) == 3  # symbolic, categorical, lm
     ctx = L.CheckContext()
-    seq = L.run_ledger(chosen, ctx, progress=False, jobs=1)
-    par = L.run_ledger(chosen, ctx, progress=False, jobs=2)
+    seq = R.run_ledger(chosen, ctx, progress=False, jobs=1)
+    par = R.run_ledger(chosen, ctx, progress=False, jobs=2)
     assert [r.claim.id for r in par] == [c.id for c in chosen] == [r.claim.id for r in seq]
     assert [(r.verdict.status, r.verdict.evidence) for r in par] == [(r.verdict.status, r.verdict.evidence) for r in seq]
 

@@ -9,10 +9,12 @@ import sys
 import numpy as np
 import pytest
 
-from tsallis_theory import claims as L
+from tsallis_theory.ledger import claims as L
 from tsallis_theory.cli import main
-from tsallis_theory.flow import checks, fits
-from tsallis_theory.flow.sweep import PRESETS, SweepConfig, run_sweep
+from tsallis_theory._numerics import fit_slope
+from tsallis_theory.flow import fits
+from tsallis_theory.ledger.checks import flow as checks
+from tsallis_theory.studies.flow import PRESETS, SweepConfig, run_sweep
 from tsallis_theory.results import ResultsFile
 
 TINY = dataclasses.replace(PRESETS["smoke"], models=("sigmoid",), qs=(0.0, 1.0), p0s=(1e-2, 1e-4),
@@ -58,16 +60,16 @@ def test_default_config_meets_the_issue_grid():
     assert len(cfg.models) == 9
 
 
-def test_ols_slope_and_increment_slope_on_synthetic_power_laws():
+def test_fit_slope_and_increment_slope_on_synthetic_power_laws():
     p0 = np.logspace(-6, -12, 13)
     x = -np.log(p0)
-    fit = fits.ols_slope(x, np.log(3 * p0 ** -0.4))
+    fit = fit_slope(x, np.log(3 * p0 ** -0.4))
     assert fit.slope == pytest.approx(0.4, abs=1e-12) and fit.stderr < 1e-12
     # T = A p0^-a + K: the plain fit is biased by K, the increment fit is not
     rows = [{"kind": "escape", "model": "m", "q": 0.9, "p0": p, "T": 10 * p ** -0.1 - 9} for p in p0]
     assert abs(fits.slope(rows, "m", 0.9).slope - 0.1) > 0.005
     assert fits.increment_slope(rows, "m", 0.9).slope == pytest.approx(0.1, abs=1e-10)
-    noisy = fits.ols_slope(x, np.log(p0 ** -0.4) + 0.01 * np.sin(7 * x))
+    noisy = fit_slope(x, np.log(p0 ** -0.4) + 0.01 * np.sin(7 * x))
     assert noisy.stderr > 0
 
 
@@ -107,7 +109,7 @@ def test_cli_flow_bad_input_subprocess():
 
 
 def _ctx(tmp_path):
-    return L.CheckContext(tier="fast", results_dir=tmp_path)
+    return L.CheckContext(tier="fast", work_dir=tmp_path)
 
 
 def test_esc_lower_check_fails_on_times_below_the_bound(tmp_path, monkeypatch):
@@ -194,7 +196,7 @@ def test_ledger_sweep_is_reused_only_from_the_same_clean_revision(tmp_path, monk
     def run(tier, revision, tamper=False):
         monkeypatch.setattr(R, "git_revision", lambda: revision)
         monkeypatch.setattr(checks, "_MEMO", {})
-        rows = checks.sweep_rows(L.CheckContext(tier=tier, results_dir=tmp_path))
+        rows = checks.sweep_rows(L.CheckContext(tier=tier, work_dir=tmp_path))
         if tamper:  # mark the file, as if an older code revision had written other numbers
             path = tmp_path / "flow" / ("sweep.jsonl" if tier == "full" else "ledger.jsonl")
             lines = path.read_text().splitlines()

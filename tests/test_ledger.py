@@ -7,7 +7,8 @@ deliberately, with the evidence, by editing this table.
 
 import pytest
 
-from tsallis_theory import claims as L
+from tsallis_theory.ledger import claims as L
+from tsallis_theory.ledger import runner as R
 
 SPEC_IDS = [
     "DIR", "RLVR", "DISP", "ESCORT", "SHARPEN", "PROPER", "FLOW", "ESC-LOWER", "ESC-TIGHT", "SIGMOID",
@@ -53,7 +54,7 @@ def test_registry_holds_every_spec_id_once():
 
 @pytest.mark.parametrize("claim_id", SPEC_IDS)
 def test_verdict_is_pinned(claim_id, tmp_path):
-    row = L.run_claim(L.CLAIMS_BY_ID[claim_id], L.CheckContext(tier="fast", results_dir=tmp_path))
+    row = R.run_claim(L.CLAIMS_BY_ID[claim_id], L.CheckContext(tier="fast", work_dir=tmp_path))
     assert row.verdict.status == EXPECTED_STATUS[claim_id], row.verdict.evidence
     if row.verdict.status in (L.VERIFIED, L.REFUTED, L.PARTIAL):
         assert row.verdict.numbers, "a decided verdict must carry its numbers"
@@ -66,8 +67,8 @@ def test_select_is_case_insensitive_and_rejects_unknown_ids():
 
 
 def test_crashing_check_becomes_error_verdict():
-    claim = L.Claim("X", "test", "a check that crashes", "tsallis_theory.claims:select_missing_function")
-    row = L.run_claim(claim, L.CheckContext())
+    claim = L.Claim("X", "test", "a check that crashes", "tsallis_theory.ledger.claims:select_missing_function")
+    row = R.run_claim(claim, L.CheckContext())
     assert row.verdict.status == L.ERROR and "AttributeError" in row.verdict.evidence
 
 

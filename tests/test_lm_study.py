@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from tsallis_theory.claims import NOT_RUN, PARTIAL, REFUTED, VERIFIED, CheckContext
+from tsallis_theory.ledger.claims import NOT_RUN, PARTIAL, REFUTED, VERIFIED, CheckContext
 from tsallis_theory.cli import main
-from tsallis_theory.lm import checks
+from tsallis_theory.ledger.checks import lm as checks
 from tsallis_theory.lm.config import PRESETS
-from tsallis_theory.lm.study import plan, run_study
+from tsallis_theory.studies.lm import plan, run_study
 
 
 def test_smoke_preset_runs_and_resumes(tmp_path):
@@ -88,7 +88,7 @@ def test_noise_check_rules(tmp_path):
 
 
 def test_figures_from_rows(tmp_path):
-    from tsallis_theory.lm.figures import draw_all
+    from tsallis_theory.plots.lm import draw_all
 
     ev = [{"step": 0, "maj@8": 0.1, "p@1": 0.1, "eval_mean_P": 0.1, "eval_contamination": 0.01},
           {"step": 10, "maj@8": 0.5, "p@1": 0.4, "eval_mean_P": 0.5, "eval_contamination": 0.05}]
@@ -110,21 +110,21 @@ def test_cold_check_pools_seeds_of_a_rebuilt_coldest_base(tmp_path):
     assert v.status == PARTIAL and v.numbers["coldest_p0"] == 0.0011
 
 
-def test_ledger_adds_the_gpu_preset_reading(tmp_path, monkeypatch):
-    """On the committed cpu rows the status is the cpu preset's; gpu rows, when present, add their own verdict
-    to the evidence and the numbers. Other paths (and no gpu rows) leave the verdict alone."""
+def test_ledger_adds_the_gpu_preset_reading(tmp_path):
+    """The checks read the cpu rows under the results directory they are given; gpu rows beside them, when
+    present, add their own verdict to the evidence and the numbers. An explicit path (and no gpu rows) leaves
+    the verdict alone."""
     cpu = [_row("cold", m, p, e) for p in (0.1, 0.01) for m, e in
            (("garl-1", 5), ("garl-0.75", 9), ("garl-0.5", None), ("rb-rloo", None), ("grpo", None))]
     gpu = [dict(r, escape_step=None) if r["method"] == "garl-0.75" else r for r in cpu]
     (tmp_path / "lm_cpu").mkdir()
     (tmp_path / "lm_gpu").mkdir()
-    cpu_path = _write(tmp_path / "lm_cpu", cpu)
-    monkeypatch.setattr(checks, "ROWS", cpu_path)
-    monkeypatch.setattr(checks, "GPU_ROWS", tmp_path / "lm_gpu" / "runs.jsonl")
-    alone = checks.verify_lm_cold(CheckContext(), cpu_path)
+    _write(tmp_path / "lm_cpu", cpu)
+    ctx = CheckContext(results_dir=tmp_path)
+    alone = checks.verify_lm_cold(ctx)
     assert alone.status == VERIFIED and "Gpu preset" not in alone.evidence  # no gpu rows yet
     _write(tmp_path / "lm_gpu", gpu)
-    both = checks.verify_lm_cold(CheckContext(), cpu_path)
+    both = checks.verify_lm_cold(ctx)
     assert both.status == VERIFIED and both.numbers["gpu_preset"]["status"] == PARTIAL
     assert "Gpu preset (10 runs, lm_gpu): PARTIAL" in both.evidence
     assert "Gpu preset" not in checks.verify_lm_cold(CheckContext(), _write(tmp_path, cpu)).evidence

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from tsallis_theory import claims as L
+from tsallis_theory.ledger import claims as L
 from tsallis_theory import symbolic as S
+from tsallis_theory.ledger.checks import symbolic as symbolic_checks
 from tsallis_theory.symbolic import _proof, dynamics, estimators, gradient, landscape
 
 q = sp.Symbol("q", real=True)
@@ -51,10 +52,10 @@ def test_spot_check_is_within_tolerance(claim_id):
 @pytest.mark.parametrize("claim_id", list(PROOFS))
 def test_ledger_points_at_this_proof(claim_id):
     claim = L.CLAIMS_BY_ID[claim_id]
-    symbolic = [(p, f) for p, (_, f) in zip(claim.check_paths, claim.load_checks()) if ".symbolic." in p]
+    symbolic = [(p, f) for p, (_, f) in zip(claim.check_paths, claim.load_checks()) if p.endswith(("symbolic:" + p.partition(":")[2]))]
     assert len(symbolic) == 1
     path, check = symbolic[0]
-    assert check is getattr(S, path.partition(":")[2])
+    assert check is getattr(symbolic_checks, path.partition(":")[2])
 
 
 # -- a wrong statement fails the proof ----------------------------------------------------------------------------
@@ -102,14 +103,14 @@ def test_rloo_bias_with_a_baseline_that_sees_z_m_fails():
 
 
 def test_failed_proof_becomes_refuted_verdict_with_the_residual():
-    v = _proof.verdict(lambda: gradient.prove_dir(sign=+1), gradient.spot_dir, L.CheckContext())
+    v = symbolic_checks.verdict(lambda: gradient.prove_dir(sign=+1), gradient.spot_dir, L.CheckContext())
     assert v.status == L.REFUTED
     assert v.numbers["failed_step"].startswith("abstract: ∇ℓ_0") and v.numbers["residual"] != "0"
 
 
 def test_spot_check_beyond_tolerance_becomes_refuted_verdict():
     bad = lambda n: [S.SpotCheck("a formula vs the code", 1e-3, 1e-12, n)]  # noqa: E731
-    v = _proof.verdict(landscape.prove_proper, bad, L.CheckContext())
+    v = symbolic_checks.verdict(landscape.prove_proper, bad, L.CheckContext())
     assert v.status == L.REFUTED and "disagrees" in v.evidence
 
 

@@ -187,3 +187,32 @@ def stable_contamination_by_flow(eps, q, parameterisation="direct", p_tilde0=0.4
     sol = solve_ivp(rhs, (0.0, s_max), [float(logit(p_tilde0))], method="Radau", rtol=RTOL, atol=ATOL,
                     events=still)
     return float(expit(sol.y[0, -1]))
+
+
+def noise_time_table(qs, eps: float, eta_fracs, p0_fracs, with_ode: bool):
+    """Memorisation times T(η) (quadrature, optionally the ODE) for both parameterisations.
+
+    η = frac·p̃*(q) for frac in ``eta_fracs``; the sigmoid model starts at p̃0 = frac0·η for frac0 in
+    ``p0_fracs``; the direct model starts at 0⁺ (quadrature) or at 1e-8·η (ODE). Returns a list of dict rows.
+    """
+    rows = []
+    for q in qs:
+        star = float(noise_equilibrium(eps, q))
+        for fe in eta_fracs:
+            eta = fe * star
+            law = paper_time_law(eps, q, eta)
+            t = time_to_contamination(eps, q, eta, "direct")
+            row = {"q": q, "eps": eps, "eta": eta, "eta_frac": fe, "parameterisation": "direct", "p_tilde0": 0.0,
+                   "T": t, "paper_law": law, "initial_law": None}
+            if with_ode:
+                row["T_ode"] = simulate_contamination(eps, q, 1e-8 * eta, [0.0, 1e12], "direct", eta=eta)[1]
+            rows.append(row)
+            for f0 in p0_fracs:
+                p0 = f0 * eta
+                t = time_to_contamination(eps, q, eta, "sigmoid", p_tilde0=p0)
+                row = {"q": q, "eps": eps, "eta": eta, "eta_frac": fe, "parameterisation": "sigmoid", "p_tilde0": p0,
+                       "T": t, "paper_law": law, "initial_law": initial_contamination_law(eps, q, eta, p0)}
+                if with_ode:
+                    row["T_ode"] = simulate_contamination(eps, q, p0, [0.0, 1e30], "sigmoid", eta=eta)[1]
+                rows.append(row)
+    return rows

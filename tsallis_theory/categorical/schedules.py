@@ -33,7 +33,7 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
 from tsallis_theory.categorical.escort import check_eps
-from tsallis_theory.categorical.models import log_softmax, softmax_rhs
+from tsallis_theory.categorical.flows import log_softmax, softmax_rhs
 
 GOLD, FLIP, JUNK = 0, 1, 2
 ESCAPE_LEVEL = 0.5

@@ -19,17 +19,8 @@ import numpy as np
 from scipy.special import gammaln
 
 from tsallis_theory import _validate as V
+from tsallis_theory._numerics import binomial_pmf
 from tsallis_theory.estimators.testbed import TabularLatentModel
-
-
-def binomial_pmf(m: int, p: np.ndarray) -> np.ndarray:
-    """pmf of Binomial(M, P) at K = 0..M, shape (..., M+1), computed in log space."""
-    k = np.arange(m + 1)
-    p = np.asarray(p, float)[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_pmf = (gammaln(m + 1) - gammaln(k + 1) - gammaln(m - k + 1)
-                   + np.where(k > 0, k * np.log(p), 0.0) + np.where(m - k > 0, (m - k) * np.log1p(-p), 0.0))
-    return np.exp(log_pmf)
 
 
 def hard_verifier_relative_bias(q, m: int, p):

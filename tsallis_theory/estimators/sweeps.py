@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from tsallis_theory._numerics import fit_power_law
 from tsallis_theory.estimators import bias as B
 from tsallis_theory.estimators.garl import garl_plugin, garl_rloo
 from tsallis_theory.estimators.paft import paft_from_indices
@@ -132,8 +133,8 @@ def hard_p_exponents(q: float, m: int, ps) -> dict:
     grad_p = np.array([np.linalg.norm(TabularLatentModel(np.array([0.0, np.log(p / (1 - p))]),
                                                          np.array([0.0, 1.0])).grad_success()) for p in ps])
     absolute = rel * ps ** (-q) * grad_p
-    return {"relative_lq": fit_slope(ps, rel), "absolute": fit_slope(ps, absolute),
-            "relative_l0": fit_slope(ps, absolute / grad_p)}
+    return {"relative_lq": loglog_slope(ps, rel), "absolute": loglog_slope(ps, absolute),
+            "relative_l0": loglog_slope(ps, absolute / grad_p)}
 
 
 def variance_rows(qs, ms, ks, model: TabularLatentModel = SOFT_MODEL):
@@ -143,10 +144,7 @@ def variance_rows(qs, ms, ks, model: TabularLatentModel = SOFT_MODEL):
                 yield variance_row(model, q, m, k)
 
 
-def fit_slope(x, y) -> tuple[float, float]:
-    """Least-squares slope of log y on log x and its standard error (from the residuals)."""
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    if len(lx) < 3:
-        return float(np.polyfit(lx, ly, 1)[0]), float("nan")
-    coef, cov = np.polyfit(lx, ly, 1, cov=True)
-    return float(coef[0]), float(np.sqrt(cov[0, 0]))
+def loglog_slope(x, y) -> tuple[float, float]:
+    """(slope, standard error) of log y on log x: the form the bias rows and the BIAS evidence store."""
+    fit = fit_power_law(x, y)
+    return fit.slope, fit.stderr

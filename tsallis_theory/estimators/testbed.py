@@ -28,6 +28,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from tsallis_theory.estimators._pool import GradientCoefficients
+from tsallis_theory.estimators.paft import paft
 
 Estimator = Callable[[jax.Array], GradientCoefficients]
 
@@ -235,3 +236,24 @@ def resampling_moments(model: TabularLatentModel, coef_from_indices, m: int, k: 
     mean = np.einsum("cr,crd->d", joint, est)
     var = float(np.einsum("cr,cr->", joint, np.sum((est - mean) ** 2, axis=2)))
     return ResamplingMoments(Moments(mean, var, c * r), cond_mean, float(probs @ cond_var), probs)
+
+
+def paft_resampling_variance(model, q, m, k) -> float:
+    """E_pool[tr Cov(PAFT | pool)] at K resamples: the excess of Var(PAFT) over Var(GARL) in VAR (v1 Prop D.4),
+    from the multinomial law of the resample counts (closed form)."""
+    pools, probs = composition_pools(model, m)
+    v = (model.score_vectors() + model.path_vectors())[pools]  # (C, M, D)
+    w = model.w[pools]
+    post = w / w.sum(1, keepdims=True)
+    scale = w.mean(1) ** (1 - q)
+    second = np.einsum("cm,cm->c", post, np.sum(v * v, axis=2))
+    first = np.einsum("cm,cmd->cd", post, v)
+    return float(probs @ (scale**2 / k * (second - np.sum(first**2, axis=1))))
+
+
+_paft_jit = jax.jit(paft, static_argnums=3)
+
+
+def paft_sampled(key, log_w, q, k: int):
+    """``paft(key, log_w, q, k)`` jitted with K static: the sampling implementation the Monte Carlo checks use."""
+    return _paft_jit(key, log_w, q, k)

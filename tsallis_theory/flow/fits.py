@@ -17,30 +17,12 @@ points, which removes K; it estimates the exponent of the integrand u^{q−2}/�
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
+
+from tsallis_theory._numerics import SlopeFit, fit_slope
 
 WINDOW = (1e-12, 1e-6)
 SLOPE_TOL = 0.02
-
-
-@dataclasses.dataclass(frozen=True)
-class SlopeFit:
-    slope: float
-    stderr: float
-    n: int
-
-
-def ols_slope(x, y) -> SlopeFit:
-    """Least-squares slope of y on x with its standard error (n − 2 degrees of freedom)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    n = x.size
-    xc = x - x.mean()
-    slope = float(xc @ (y - y.mean()) / (xc @ xc))
-    resid = y - y.mean() - slope * xc
-    stderr = float(np.sqrt(resid @ resid / (n - 2) / (xc @ xc))) if n > 2 else float("nan")
-    return SlopeFit(slope, stderr, n)
 
 
 def escape_rows(rows, model=None, q=None):
@@ -75,21 +57,21 @@ def fit_window(rows):
 
 def slope(rows, model, q, window=WINDOW) -> SlopeFit:
     rs = in_window(escape_rows(rows, model, q), window)
-    return ols_slope([-np.log(r["p0"]) for r in rs], [np.log(r["T"]) for r in rs])
+    return fit_slope([-np.log(r["p0"]) for r in rs], [np.log(r["T"]) for r in rs])
 
 
 def increment_slope(rows, model, q, window=WINDOW) -> SlopeFit:
     rs = in_window(escape_rows(rows, model, q), window)
     t = np.array([r["T"] for r in rs])
     p = np.array([r["p0"] for r in rs])
-    return ols_slope(-np.log(p[:-1]), np.log(np.diff(t)))
+    return fit_slope(-np.log(p[:-1]), np.log(np.diff(t)))
 
 
 def ratio_slope(rows, model, q, q2, window=WINDOW) -> SlopeFit:
     """Slope of ln(T_q/T_q2) on ln(1/p0); ESC-TIGHT predicts q2 − q (for q2 < 1)."""
     a = in_window(escape_rows(rows, model, q), window)
     b = in_window(escape_rows(rows, model, q2), window)
-    return ols_slope([-np.log(r["p0"]) for r in a], [np.log(ra["T"] / rb["T"]) for ra, rb in zip(a, b)])
+    return fit_slope([-np.log(r["p0"]) for r in a], [np.log(ra["T"] / rb["T"]) for ra, rb in zip(a, b)])
 
 
 def bracket_violations(rows, rel_tol=1e-9):

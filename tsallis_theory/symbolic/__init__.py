@@ -3,7 +3,7 @@ against the lab's JAX code.
 
 Each claim has ``prove_<claim>()`` (returns a :class:`Proof` whose every step reduced to exactly 0, or raises
 :class:`ProofFailed` naming the step and its residual), ``spot_<claim>(n)`` (numeric comparisons at ``n``
-random points, as :class:`SpotCheck` records) and ``verify_<claim>(ctx)``, the ledger check.
+random points, as :class:`SpotCheck` records); the ledger's checks (``tsallis_theory.ledger.checks.symbolic``) turn them into verdicts.
 
   gradient    DIR, RLVR
   landscape   DISP, ESCORT, SHARPEN, PROPER
@@ -19,28 +19,19 @@ from tsallis_theory.symbolic.dynamics import (
     prove_sigmoid,
     sigmoid_escape_time_closed_form,
     sigmoid_escape_time_quad,
-    verify_flow,
-    verify_sigmoid,
 )
 from tsallis_theory.symbolic.estimators import (
     prove_endpoints,
     prove_paft_bias,
     prove_rloo_bias,
-    verify_endpoints,
-    verify_paft_bias,
-    verify_rloo_bias,
 )
-from tsallis_theory.symbolic.gradient import prove_dir, prove_rlvr, verify_dir, verify_rlvr
+from tsallis_theory.symbolic.gradient import prove_dir, prove_rlvr
 from tsallis_theory.symbolic.landscape import (
     numeric_minimiser,
     prove_disp,
     prove_escort,
     prove_proper,
     prove_sharpen,
-    verify_disp,
-    verify_escort,
-    verify_proper,
-    verify_sharpen,
 )
 
 __all__ = [
@@ -62,15 +53,4 @@ __all__ = [
     "reduce_exact",
     "sigmoid_escape_time_closed_form",
     "sigmoid_escape_time_quad",
-    "verify_dir",
-    "verify_disp",
-    "verify_endpoints",
-    "verify_escort",
-    "verify_flow",
-    "verify_paft_bias",
-    "verify_proper",
-    "verify_rloo_bias",
-    "verify_rlvr",
-    "verify_sharpen",
-    "verify_sigmoid",
 ]

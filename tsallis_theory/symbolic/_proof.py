@@ -1,4 +1,4 @@
-"""The machinery shared by the symbolic proofs: exact identities, exact facts, numeric spot checks, verdicts.
+"""The machinery shared by the symbolic proofs: exact identities, exact facts, numeric spot checks.
 
 A proof is a function that builds sympy expressions and records each step with :meth:`Proof.identity`
 (an expression that must reduce to exactly 0) or :meth:`Proof.fact` (a statement sympy must decide True,
@@ -6,9 +6,8 @@ e.g. ``expr.is_positive``). A step that does not hold raises :class:`ProofFailed
 residual it left, so a wrong statement (a flipped sign, a wrong exponent) fails loudly rather than passing.
 
 A spot check evaluates the proved formula numerically against the lab's JAX code at random points and
-reports the largest error next to its tolerance (:class:`SpotCheck`). :func:`verdict` turns the two into a
-ledger ``Verdict``: VERIFIED only if every step reduced to 0 and the spot check is within tolerance;
-REFUTED otherwise, with the failing step or error in the evidence.
+reports the largest error next to its tolerance (:class:`SpotCheck`). The ledger
+(``tsallis_theory.ledger.checks.symbolic.verdict``) turns the two into a verdict.
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ import dataclasses
 from typing import Any, Callable
 
 import sympy as sp
-
-from tsallis_theory import claims as L
 
 
 class ProofFailed(AssertionError):
@@ -96,35 +93,6 @@ class SpotCheck:
     @property
     def passed(self) -> bool:
         return bool(self.max_error <= self.tolerance)
-
-
-def verdict(prove: Callable[[], Proof], spot: Callable[[int], list[SpotCheck]], ctx: L.CheckContext) -> L.Verdict:
-    """Run a proof and its spot checks and state the verdict with the numbers.
-
-    ``spot`` receives the number of random points per comparison: few in the fast tier, more in ``full``.
-    """
-    try:
-        proof = prove()
-    except ProofFailed as exc:
-        return L.Verdict(L.REFUTED, f"symbolic step failed: {exc}",
-                         {"failed_step": exc.step, "residual": exc.residual})
-    n = 4 if ctx.tier == "fast" else 32
-    checks = spot(n)
-    numbers: dict[str, Any] = {
-        "residuals": dict(proof.steps),
-        "sizes": dict(proof.sizes),
-        "spot_checks": [dataclasses.asdict(c) for c in checks],
-        "spot_max_error": max(c.max_error for c in checks),
-    }
-    failed = [c for c in checks if not c.passed]
-    n_id = sum(v != "True" for v in proof.steps.values())
-    n_fact = len(proof.steps) - n_id
-    sizes = ", ".join(f"{k}={v}" for k, v in proof.sizes.items())
-    exact = f"{n_id} identities reduce to exactly 0 and {n_fact} facts hold" + (f" ({sizes})" if sizes else "")
-    spots = "; ".join(f"{c.what}: max err {c.max_error:.1e} (tol {c.tolerance:.2g}, {c.points} pts)" for c in checks)
-    if failed:
-        return L.Verdict(L.REFUTED, f"{exact}, but the spot check disagrees: {spots}", numbers)
-    return L.Verdict(L.VERIFIED, f"{exact}; {spots}", numbers)
 
 
 def _short(expr, limit: int = 160) -> str:

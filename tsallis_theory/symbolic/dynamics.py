@@ -21,8 +21,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from tsallis_theory import claims as L
-from tsallis_theory.symbolic._proof import Proof, SpotCheck, verdict
+from tsallis_theory.symbolic._proof import Proof, SpotCheck
 from tsallis_theory.symbolic.gradient import q_loss_expr
 
 q = sp.Symbol("q", real=True)
@@ -102,11 +101,6 @@ def spot_flow(n: int, seed: int = 6) -> list[SpotCheck]:
             errs.append(abs(float(rate(theta, order)) - claimed) / claimed)
     return [SpotCheck("JAX ∇P·(−∇ℓ_q) vs P^{2-q}‖s‖² on σ(a)σ(b) + (1−σ(a))/10 (relative)",
                       float(max(errs)), 1e-12, len(errs))]
-
-
-def verify_flow(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for FLOW."""
-    return verdict(prove_flow, spot_flow, ctx)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -306,8 +300,3 @@ def spot_sigmoid(n: int, seed: int = 7) -> list[SpotCheck]:
         SpotCheck(f"(1−q)p0^{{1-q}}T_q − 1 (at most {lead:.1e}: T_q ~ p0^{{-(1-q)}}/(1−q)) vs its expansion (abs)",
                   asym, 1e-12, asym_pts),
     ]
-
-
-def verify_sigmoid(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for SIGMOID."""
-    return verdict(prove_sigmoid, spot_sigmoid, ctx)

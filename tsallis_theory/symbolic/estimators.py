@@ -26,8 +26,7 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from tsallis_theory import claims as L
-from tsallis_theory.symbolic._proof import Proof, SpotCheck, verdict
+from tsallis_theory.symbolic._proof import Proof, SpotCheck
 
 q = sp.Symbol("q", real=True)
 M_POOL = 3
@@ -185,11 +184,6 @@ def spot_endpoints(n: int, seed: int = 8) -> list[SpotCheck]:
                       "RB-RLOO, IWAE, posterior SFT (max abs coefficient)", err, 1e-13, pts)]
 
 
-def verify_endpoints(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for ENDPOINTS."""
-    return verdict(prove_endpoints, spot_endpoints, ctx)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # PAFT-BIAS
 
@@ -223,11 +217,6 @@ def spot_paft_bias(n: int, seed: int = 9) -> list[SpotCheck]:
                           float(np.max(np.abs(e_path - np.asarray(g.path)))))
                 pts += 1
     return [SpotCheck("E over all M^K tuples of paft_from_indices vs garl_plugin (max abs coefficient)", err, 1e-14, pts)]
-
-
-def verify_paft_bias(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for PAFT-BIAS."""
-    return verdict(prove_paft_bias, spot_paft_bias, ctx)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -308,8 +297,3 @@ def spot_rloo_bias(n: int, seed: int = 10) -> list[SpotCheck]:
                 err = max(err, float(np.max(np.abs(rs - ps))), float(np.max(np.abs(rp - pp))))
                 pts += 1
     return [SpotCheck(f"E_pool of garl_rloo − garl_plugin over all pools, M ∈ {set(pool_sizes)} (max abs)", err, 1e-14, pts)]
-
-
-def verify_rloo_bias(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for RLOO-BIAS."""
-    return verdict(prove_rloo_bias, spot_rloo_bias, ctx)

@@ -19,8 +19,7 @@ import functools
 import numpy as np
 import sympy as sp
 
-from tsallis_theory import claims as L
-from tsallis_theory.symbolic._proof import Proof, SpotCheck, verdict
+from tsallis_theory.symbolic._proof import Proof, SpotCheck
 
 # q is any real order except 1 (the q = 1 case is proved separately with ℓ_1 = −log P).
 q = sp.Symbol("q", real=True)
@@ -133,11 +132,6 @@ def spot_dir(n: int, seed: int = 0) -> list[SpotCheck]:
                       float(max(errs)), 1e-12, len(errs))]
 
 
-def verify_dir(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for DIR."""
-    return verdict(prove_dir, spot_dir, ctx)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # RLVR
 
@@ -201,8 +195,3 @@ def spot_rlvr(n: int, seed: int = 1) -> list[SpotCheck]:
         SpotCheck(f"Monte Carlo reward ({samples} draws) vs P, in standard errors", float(max(z_scores)), 4.5,
                   len(z_scores)),
     ]
-
-
-def verify_rlvr(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for RLVR."""
-    return verdict(prove_rlvr, spot_rlvr, ctx)

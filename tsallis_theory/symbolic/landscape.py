@@ -26,8 +26,7 @@ import functools
 import numpy as np
 import sympy as sp
 
-from tsallis_theory import claims as L
-from tsallis_theory.symbolic._proof import Proof, SpotCheck, verdict
+from tsallis_theory.symbolic._proof import Proof, SpotCheck
 from tsallis_theory.symbolic.gradient import q_loss_expr
 
 q = sp.Symbol("q", real=True)
@@ -122,11 +121,6 @@ def spot_disp(n: int, seed: int = 2) -> list[SpotCheck]:
         SpotCheck("|gap − (q/2)P̄^{-q-1}Var| / third-order remainder bound", ratio, 1.0, points),
         SpotCheck("|gap| at q = 0 (linear loss)", zero_gap, 1e-14, points // 3),
     ]
-
-
-def verify_disp(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for DISP."""
-    return verdict(prove_disp, spot_disp, ctx)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -242,11 +236,6 @@ def spot_escort(n: int, seed: int = 3) -> list[SpotCheck]:
     ]
 
 
-def verify_escort(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for ESCORT."""
-    return verdict(prove_escort, spot_escort, ctx)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # SHARPEN
 
@@ -309,11 +298,6 @@ def spot_sharpen(n: int, seed: int = 4) -> list[SpotCheck]:
     ]
 
 
-def verify_sharpen(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for SHARPEN."""
-    return verdict(prove_sharpen, spot_sharpen, ctx)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # PROPER
 
@@ -374,8 +358,3 @@ def spot_proper(n: int, seed: int = 5) -> list[SpotCheck]:
         SpotCheck("q = 1: tangential gradient at θ = α", tangential1, 1e-14, n),
         SpotCheck("q = 0.5: |Newton minimiser − α| vs |escort − α| (abs diff)", away, 1e-6, n),
     ]
-
-
-def verify_proper(ctx: L.CheckContext) -> L.Verdict:
-    """Ledger check for PROPER."""
-    return verdict(prove_proper, spot_proper, ctx)

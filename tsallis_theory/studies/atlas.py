@@ -87,7 +87,7 @@ def run(args) -> int:
 def fig_amplification(rows, path):
     import matplotlib.pyplot as plt
 
-    from tsallis_theory.plotting import new_figure, save_figure
+    from tsallis_theory.plots._style import new_figure, save_figure
 
     fig, ax = new_figure(figsize=(8.5, 5.5))
     cmap = plt.get_cmap("tab10")
@@ -116,7 +116,7 @@ def fig_amplification(rows, path):
 def fig_ceiling(rows, path):
     import matplotlib.pyplot as plt
 
-    from tsallis_theory.plotting import new_figure, save_figure
+    from tsallis_theory.plots._style import new_figure, save_figure
 
     fig, ax = new_figure(figsize=(6.5, 4.6))
     cmap = plt.get_cmap("viridis")
@@ -141,7 +141,7 @@ def fig_ceiling(rows, path):
 def fig_escape(rows, path):
     import matplotlib.pyplot as plt
 
-    from tsallis_theory.plotting import new_figure, save_figure
+    from tsallis_theory.plots._style import new_figure, save_figure
 
     fig, ax = new_figure(figsize=(7.5, 5))
     esc = [r for r in rows if r["kind"] == "escape"]

@@ -35,7 +35,7 @@ from scipy import integrate, optimize
 
 from tsallis_theory import _validate as V
 from tsallis_theory import estimators as E
-from tsallis_theory.estimators.bias import binomial_pmf as _binomial_pmf
+from tsallis_theory._numerics import binomial_pmf, fit_slope
 
 HARD_METHODS = ("rlvr", "rloo", "dr_grpo", "grpo", "garl", "garl_rloo", "paft", "iwae", "trice", "maxrl",
                 "pass_at_k", "dco")
@@ -203,7 +203,7 @@ def expected_amplification(method: str, p, g: int | None = None, *, q=None, k=No
         raise ValueError(f"method {method!r} has no finite-group estimator; use g=None")
     V.check_range("p", p, 0.0, 1.0)
     a_s, a_f = count_weights(method, g, None if q is None else float(q), k, T, n, float(eps))
-    pmf = _binomial_pmf(g - 1, p)  # (..., G): K' = 0..G−1
+    pmf = binomial_pmf(g - 1, p)  # (..., G): K' = 0..G−1
     out = g * (pmf @ (a_s[1:] - a_f[:-1]))
     return out if np.ndim(out) else float(out)
 
@@ -305,9 +305,8 @@ def escape_time(amplification_of_theta: Callable[[float], float], model: SoftMod
 def escape_slope(amplification_of_theta, model: SoftModel, p0s) -> tuple[float, float, np.ndarray]:
     """Least-squares slope (and its standard error) of log T against log(1/p0); returns the times too."""
     times = np.array([escape_time(amplification_of_theta, model, p0) for p0 in p0s])
-    x, y = np.log(1.0 / np.asarray(p0s)), np.log(times)
-    (slope, icpt), cov = np.polyfit(x, y, 1, cov=True) if len(x) > 2 else (np.polyfit(x, y, 1), np.zeros((2, 2)))
-    return float(slope), float(np.sqrt(cov[0, 0])), times
+    fit = fit_slope(np.log(1.0 / np.asarray(p0s)), np.log(times))
+    return fit.slope, fit.stderr, times
 
 
 # --- the ATLAS check ---------------------------------------------------------------------------------
@@ -345,92 +344,3 @@ def escape_slopes(methods, p0s, g: int = 32, model: SoftModel = SoftModel()) -> 
         rows.append(dict(method=method, verifier=verifier, G=g, slope=slope, slope_se=se, times=times.tolist(),
                          p0=list(map(float, p0s)), **kw))
     return rows
-
-
-def verify_atlas(ctx) -> "Verdict":
-    """ATLAS (SPEC §3): finite-group amplifications are polynomials that cap for P ≪ 1/G; soft w escapes."""
-    from tsallis_theory.claims import PARTIAL, VERIFIED, Verdict
-    from tsallis_theory.estimators import GradientCoefficients
-    from tsallis_theory.estimators.testbed import TabularLatentModel, ordered_pools
-
-    nums: dict = {}
-    g = 32
-    # the (method, params) read off the estimators at each G, each G in one jitted call (cases as below)
-    cases4 = [("grpo", {}), ("garl", {"q": 0.5}), ("garl_rloo", {"q": 0.75}), ("maxrl", {"T": 2}),
-              ("pass_at_k", {"k": 3}), ("dco", {"n": 2}), ("dr_grpo", {}), ("iwae", {})]
-    unbiased16 = [("rloo", {}), ("dr_grpo", {}), ("maxrl", {"T": 5}), ("pass_at_k", {"k": 4}), ("rlvr", {})]
-    hard = [("rlvr", {}), ("rloo", {}), ("dr_grpo", {}), ("grpo", {}), ("garl", {"q": 0.5}), ("garl", {"q": 1.0}),
-            ("iwae", {}), ("maxrl", {"T": 8}), ("pass_at_k", {"k": 8}), ("dco", {"n": 32})]
-    caps = (0.25, 0.5, 0.75)
-    grpo0 = ("grpo", {"eps": 0.0})
-    count_weights_many([grpo0, *cases4], 4)
-    count_weights_many(unbiased16, 16)
-    count_weights_many([grpo0, *hard, *(("garl", {"q": q}) for q in caps)], g)
-    # 1. GRPO against SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P)) (eps = 0) and its P → 0 limit √(G−1)
-    err = 0.0
-    for g in (4, 32):
-        p = np.geomspace(1e-6, 0.9, 9)
-        kk = np.arange(g + 1)
-        spec = (_binomial_pmf(g, p) @ np.sqrt(kk * (g - kk))) / g / (p * (1 - p))
-        err = max(err, float(np.max(np.abs(expected_amplification("grpo", p, g, eps=0.0) / spec - 1))))
-    lim = expected_amplification("grpo", 1e-12, 32, eps=0.0) / np.sqrt(31) - 1
-    nums["grpo_closed_form_max_rel_err"], nums["grpo_limit_rel_err"] = err, float(lim)
-    # 2. the binomial formula against exact enumeration of every pool (tabular model, 0/1 w, G = 4)
-    model = TabularLatentModel(np.array([0.0, 0.7, -1.5]), np.array([0.0, 0.0, 1.0]))
-    pools, probs = ordered_pools(model, 4)
-    scores = hard_scores([grpo0, *cases4], model.w[pools])[1:]  # the G = 4 compile of the count weights
-    enum_err = 0.0
-    for (method, kw), score in zip(cases4, scores):
-        mean = probs @ model.estimate(GradientCoefficients(score, np.zeros_like(score)), pools)
-        pred = -expected_amplification(method, model.success, 4, **kw) * model.grad_success()
-        enum_err = max(enum_err, float(np.linalg.norm(mean - pred) / np.linalg.norm(pred)))
-    nums["binomial_vs_enumeration_rel_err"] = enum_err
-    # 3. unbiased estimators equal their population amplification at every finite G
-    p = np.geomspace(1e-6, 0.95, 7)
-    unb = max(float(np.max(np.abs(expected_amplification(m, p, 16, **kw)
-                                  / population_amplification(m, p, g=16, **kw) - 1)))
-              for m, kw in unbiased16)
-    nums["unbiased_rel_err"] = unb
-    # 4. population formulas against a central difference of each objective
-    pp, h = np.array([0.01, 0.2, 0.6]), 1e-6
-    fd = max(float(np.max(np.abs((_objective(m, pp + h, **kw) - _objective(m, pp - h, **kw)) / (2 * h)
-                                 / population_amplification(m, pp, **kw) - 1)))
-             for m, kw in [("rlvr", {}), ("jq", {"q": 0.4}), ("log_likelihood", {}), ("maxrl", {"T": 6}),
-                           ("pass_at_k", {"k": 5}), ("dco", {"n": 7})])
-    nums["population_vs_finite_difference"] = fd
-    # 5. the ceiling: every hard method is flat for P ≪ 1/G; GARL's cap is exactly G^q, GRPO's √(G−1)
-    flat = max(abs(expected_amplification(m, 1e-10, g, **kw) / expected_amplification(m, 1e-8, g, **kw) - 1)
-               for m, kw in hard)
-    cap = {q: expected_amplification("garl", 1e-12, g, q=q) / g**q - 1 for q in caps}
-    nums["ceiling_flatness_1e-10_vs_1e-8"], nums["garl_cap_rel_err"] = float(flat), {str(k): float(v) for k, v in cap.items()}
-    # 6. soft verifier: GARL's amplification keeps growing like P^{−q} (no ceiling)
-    sm = SoftModel()
-    ps = np.geomspace(1e-8, 1e-5, 4)
-    th = np.array([sm.theta_of_log_p(np.log(x)) for x in ps])
-    soft_exp = {}
-    for q in (0.5, 1.0):
-        # one θ per call: the same (1, C, G) shape (one compile) as the escape-time integrands below
-        a = np.array([soft_amplification("garl", t, g, q=q, model=sm)[0] for t in th])
-        soft_exp[q] = float(np.polyfit(np.log(ps), np.log(a), 1)[0])
-    nums["soft_amplification_exponent"] = {str(k): v for k, v in soft_exp.items()}
-    # 7. escape-time slopes of the expected-estimator flows, log T vs log(1/p0)
-    qs = (0.5,) if ctx.tier == "fast" else (0.25, 0.5, 0.75)
-    p0s = np.geomspace(1e-6, 1e-3, 4)
-    specs = [("grpo", {}, "hard")] + [(m, {"q": q}, v) for q in qs for m, v in
-                                       (("garl", "hard"), ("garl", "soft"), ("jq", "population"))]
-    rows = escape_slopes(specs, p0s, g=g, model=sm)
-    nums["escape_slopes"] = [{k: r[k] for k in ("method", "verifier", "slope", "slope_se")} | ({"q": r["q"]} if "q" in r else {})
-                             for r in rows]
-    hard_ok = all(abs(r["slope"] - 1) < 0.05 for r in rows if r["verifier"] == "hard")
-    soft_ok = all(abs(r["slope"] - (1 - r["q"])) < 0.05 for r in rows if r["verifier"] in ("soft", "population"))
-    ok = (err < 1e-10 and abs(lim) < 1e-6 and enum_err < 1e-10 and unb < 1e-10 and fd < 1e-5 and flat < 1e-3
-          and max(abs(v) for v in cap.values()) < 1e-6 and all(abs(v + q) < 0.02 for q, v in soft_exp.items())
-          and hard_ok and soft_ok)
-    sl = "; ".join(f"{r['method']}{'' if 'q' not in r else ' q=' + format(r['q'], 'g')} {r['verifier']} "
-                   f"{r['slope']:.3f}±{r['slope_se']:.3f}" for r in rows)
-    ev = (f"Finite-group expected amplification = exact enumeration to {enum_err:.0e}; GRPO = SPEC closed form to "
-          f"{err:.0e}, → √(G−1) as P → 0; RLOO, Dr.GRPO, MaxRL, pass@k exact at finite G ({unb:.0e}). With 0/1 "
-          f"rewards every method is flat for P ≪ 1/G (G = 32, change {flat:.0e} from P = 1e-8 to 1e-10; GARL caps at G^q). "
-          f"Soft w: GARL amplification ∝ P^{{{soft_exp[0.5]:.3f}}} (q = .5), P^{{{soft_exp[1.0]:.3f}}} (q = 1), no "
-          f"ceiling. Escape-time slopes vs 1/p0 (p0 = 1e-6..1e-3): {sl}.")
-    return Verdict(VERIFIED if ok else PARTIAL, ev, numbers=nums)

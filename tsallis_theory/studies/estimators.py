@@ -52,12 +52,11 @@ def _mc_row(q: float, m: int, n: int) -> dict:
     import jax
 
     from tsallis_theory.estimators import sweeps as S
-    from tsallis_theory.estimators.checks import _mean_multinomial_var, _paft_sampled
-    from tsallis_theory.estimators.testbed import mc_moments, pool_moments
+    from tsallis_theory.estimators.testbed import mc_moments, paft_resampling_variance, paft_sampled, pool_moments
 
     model = S.SOFT_MODEL
     g = mc_moments(jax.random.PRNGKey(10 + m), model, S.plugin(q), m, n)
-    p = mc_moments(jax.random.PRNGKey(20 + m), model, lambda lw: _paft_sampled(jax.random.PRNGKey(m), lw, q, m)[0], m, n)
+    p = mc_moments(jax.random.PRNGKey(20 + m), model, lambda lw: paft_sampled(jax.random.PRNGKey(m), lw, q, m)[0], m, n)
     exact = pool_moments(model, S.plugin(q), m)
     truth = model.grad_loss(q)
     # the bias is a vector; report its component along the leading term, with the SE of that projection
@@ -70,7 +69,7 @@ def _mc_row(q: float, m: int, n: int) -> dict:
                 exact_bias_along_leading=float((exact.mean - truth) @ u),
                 mc_var_garl=g.variance, mc_var_garl_se=g.variance_se, mc_var_paft=p.variance,
                 mc_var_paft_se=p.variance_se, exact_var_garl=exact.variance,
-                exact_var_paft=exact.variance + _mean_multinomial_var(model, q, m, m), n_pools=n)
+                exact_var_paft=exact.variance + paft_resampling_variance(model, q, m, m), n_pools=n)
 
 
 def run(args) -> int:
@@ -110,7 +109,7 @@ def _colors():
 
 
 def fig_bias_vs_m(rows, path):
-    from tsallis_theory.plotting import new_figure, save_figure
+    from tsallis_theory.plots._style import new_figure, save_figure
 
     col = _colors()
     fig, ax = new_figure(figsize=(6.2, 4.4))
@@ -134,7 +133,7 @@ def fig_bias_vs_m(rows, path):
 
 
 def fig_bias_vs_p(rows, path):
-    from tsallis_theory.plotting import new_figure, save_figure
+    from tsallis_theory.plots._style import new_figure, save_figure
 
     col = _colors()
     fig, (a, b) = new_figure(1, 2, figsize=(11, 4.4))
@@ -168,7 +167,7 @@ def fig_bias_vs_p(rows, path):
 
 
 def fig_variance(rows, path):
-    from tsallis_theory.plotting import new_figure, save_figure
+    from tsallis_theory.plots._style import new_figure, save_figure
 
     col = _colors()
     fig, ax = new_figure(figsize=(6.2, 4.4))

@@ -12,13 +12,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tsallis_theory.claims import PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
+from tsallis_theory.ledger.claims import PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
 from tsallis_theory.estimators import bias as B
 from tsallis_theory.estimators import sweeps as S
 from tsallis_theory.estimators.garl import garl_plugin, garl_rloo
 from tsallis_theory.estimators.likelihood import iwae, posterior_sft_from_indices, rb_reinforce, rb_rloo
 from tsallis_theory.estimators.paft import paft, paft_from_indices
-from tsallis_theory.estimators.testbed import mc_moments, pool_moments
+from tsallis_theory.estimators.testbed import mc_moments, paft_resampling_variance, paft_sampled, pool_moments
 
 QS = (0.0, 0.25, 0.5, 0.75, 1.0)
 EXACT_TOL = 1e-10
@@ -114,9 +114,6 @@ def verify_paft_bias_numeric(ctx: CheckContext) -> Verdict:
     return Verdict(status, ev, numbers={"max_conditional_gap": cond, "max_mean_gap": total, "M_max": m_max})
 
 
-_paft_sampled = jax.jit(paft, static_argnums=3)
-
-
 def verify_var(ctx: CheckContext) -> Verdict:
     """VAR (v1 Prop D.4): Var(PAFT) = Var(GARL) + E[Var(PAFT | pool)] exactly, and the excess is > 0."""
     ms, ks = ((2, 3), (1, 2)) if ctx.tier == "fast" else ((2, 3, 4, 5, 6), (1, 2, 3))
@@ -129,9 +126,9 @@ def verify_var(ctx: CheckContext) -> Verdict:
     q, m, k, n = 0.5, 8, 8, 20000
     model = S.SOFT_MODEL
     exact_garl = pool_moments(model, S.plugin(q), m)
-    exact_pafts = exact_garl.variance + _mean_multinomial_var(model, q, m, k)
+    exact_pafts = exact_garl.variance + paft_resampling_variance(model, q, m, k)
     key = jax.random.PRNGKey(1)
-    mc = mc_moments(key, model, lambda lw: _paft_sampled(jax.random.PRNGKey(2), lw, q, k)[0], m, n)
+    mc = mc_moments(key, model, lambda lw: paft_sampled(jax.random.PRNGKey(2), lw, q, k)[0], m, n)
     z = (mc.variance - exact_pafts) / mc.variance_se
     ok = resid < EXACT_TOL and min_excess > 0 and abs(z) < 4
     status = VERIFIED if ok else REFUTED
@@ -144,20 +141,6 @@ def verify_var(ctx: CheckContext) -> Verdict:
                                         "exact_var_paft": exact_pafts, "var_garl": exact_garl.variance, "z": z})
 
 
-def _mean_multinomial_var(model, q, m, k) -> float:
-    """E_pool[tr Cov(PAFT | pool)] from the multinomial law of the resample counts (closed form)."""
-    from tsallis_theory.estimators.testbed import composition_pools
-
-    pools, probs = composition_pools(model, m)
-    v = (model.score_vectors() + model.path_vectors())[pools]  # (C, M, D)
-    w = model.w[pools]
-    post = w / w.sum(1, keepdims=True)
-    scale = w.mean(1) ** (1 - q)
-    second = np.einsum("cm,cm->c", post, np.sum(v * v, axis=2))
-    first = np.einsum("cm,cmd->cd", post, v)
-    return float(probs @ (scale**2 / k * (second - np.sum(first**2, axis=1))))
-
-
 def bias_evidence(tier: str) -> dict:
     """All numbers behind the BIAS verdict (also used by the ``estimators`` study)."""
     ms = (16, 32, 64) if tier == "fast" else (16, 32, 64, 128, 256)
@@ -168,8 +151,8 @@ def bias_evidence(tier: str) -> dict:
         if q == 0.0:
             out["q0_max_relative_bias"] = max(x["bias"] / x["grad_lq"] for x in r)
             continue
-        out["vs_M"][q] = {"slope": S.fit_slope(ms, [x["bias"] for x in r]),
-                          "remainder_slope": S.fit_slope(ms, [x["remainder"] for x in r]),
+        out["vs_M"][q] = {"slope": S.loglog_slope(ms, [x["bias"] for x in r]),
+                          "remainder_slope": S.loglog_slope(ms, [x["remainder"] for x in r]),
                           "ratio_to_leading": r[-1]["bias"] / r[-1]["leading"], "cosine": r[-1]["cosine"]}
         out["vs_q"][q] = {"bias_over_grad_lq": r[-1]["bias"] / r[-1]["grad_lq"], "ratio_to_leading":
                           r[-1]["bias"] / r[-1]["leading"]}
@@ -180,17 +163,17 @@ def bias_evidence(tier: str) -> dict:
         r = [x for x in prow if x["q"] == q]
         p = [x["P"] for x in r]
         out["vs_P_soft"][q] = {
-            "absolute": S.fit_slope(p, [x["bias"] for x in r]),
-            "leading_absolute": S.fit_slope(p, [x["leading"] for x in r]),
-            "relative_lq": S.fit_slope(p, [x["bias"] / x["grad_lq"] for x in r]),
-            "relative_l0": S.fit_slope(p, [x["bias"] / x["grad_l0"] for x in r]),
+            "absolute": S.loglog_slope(p, [x["bias"] for x in r]),
+            "leading_absolute": S.loglog_slope(p, [x["leading"] for x in r]),
+            "relative_lq": S.loglog_slope(p, [x["bias"] / x["grad_lq"] for x in r]),
+            "relative_l0": S.loglog_slope(p, [x["bias"] / x["grad_l0"] for x in r]),
             "max_ratio_error": max(abs(x["bias"] / x["leading"] - 1) for x in r)}
         out["vs_P_hard"][q] = S.hard_p_exponents(q, 10**6, np.geomspace(1e-4, 1e-2, 5))
     srow = list(S.bias_vs_p_rows((0.5,), ps, 64, family="scaled"))
     p = [x["P"] for x in srow]
-    out["scaled"] = {"absolute": S.fit_slope(p, [x["bias"] for x in srow]),
-                     "relative_lq": S.fit_slope(p, [x["bias"] / x["grad_lq"] for x in srow]),
-                     "relative_l0": S.fit_slope(p, [x["bias"] / x["grad_l0"] for x in srow])}
+    out["scaled"] = {"absolute": S.loglog_slope(p, [x["bias"] for x in srow]),
+                     "relative_lq": S.loglog_slope(p, [x["bias"] / x["grad_lq"] for x in srow]),
+                     "relative_l0": S.loglog_slope(p, [x["bias"] / x["grad_l0"] for x in srow])}
     # 0/1 verifier: binomial sum vs enumeration, vs the large-MP asymptote, and the MP ≪ 1 limit
     hard_gap = 0.0
     for q in (0.25, 0.5, 0.75, 1.0):

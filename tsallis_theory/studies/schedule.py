@@ -6,8 +6,8 @@ Rows go to results/schedule/rows-<config hash>.jsonl (a rerun resumes); figures 
 
 from __future__ import annotations
 
-from tsallis_theory.categorical import figures as F
-from tsallis_theory.categorical._study import add_common_arguments, results_file
+from tsallis_theory.plots import categorical as F
+from tsallis_theory.studies._categorical import add_common_arguments, results_file
 from tsallis_theory.categorical.escort import check_q
 from tsallis_theory.categorical.schedules import Scenario, Schedule, default_schedules, simulate
 
@@ -43,7 +43,7 @@ def _schedules(args) -> list[Schedule]:
 def run(args) -> int:
     from tqdm.auto import tqdm
 
-    from tsallis_theory.categorical.checks import schedule_verdict
+    from tsallis_theory.ledger.checks.categorical import schedule_verdict
 
     scenario = Scenario(n_examples=args.n_examples, noisy_fraction=args.noisy_fraction, eps=args.eps,
                         p0_min=args.p0_min, p0_max=args.p0_max, t_end=args.t_end)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from tsallis_theory.flow import fits
-from tsallis_theory.plotting import new_figure, save_figure
+from tsallis_theory.plots._style import new_figure, save_figure
 
 
 def _q_cmap():

@@ -1,7 +1,8 @@
-"""Ledger checks LM-COLD, LM-WARM, LM-NOISE: they read the committed cpu-preset rows
-(experiments/results/lm_cpu/runs.jsonl) and never train. Missing rows give NOT RUN with the command. When
-the gpu preset's rows are committed (experiments/results/lm_gpu/runs.jsonl), the same rule's verdict on them
-is added to the evidence; the status is the cpu preset's.
+"""Ledger checks LM-COLD, LM-WARM, LM-NOISE: they read the cpu-preset rows under the ledger's results
+directory (``<results_dir>/lm_cpu/runs.jsonl``; the CLI's default is the committed rows, experiments/results)
+and never train. Missing rows give NOT RUN with the command. When the gpu preset's rows are there too
+(``<results_dir>/lm_gpu/runs.jsonl``), the same rule's verdict on them is added to the evidence; the status
+is the cpu preset's.
 
 Decision rules (docs/lm.md):
   LM-COLD   escape = first step with mean P >= δ = 1/2 (the theory's fixed target). At the coldest base
@@ -26,34 +27,23 @@ from pathlib import Path
 
 import numpy as np
 
-from tsallis_theory.claims import NOT_RUN, PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
+from tsallis_theory._numerics import escape_slope
+from tsallis_theory.ledger.claims import NOT_RUN, PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
 
-ROWS = Path(__file__).resolve().parents[2] / "experiments" / "results" / "lm_cpu" / "runs.jsonl"
+ROWS = Path("lm_cpu") / "runs.jsonl"  # under the ledger's results directory (CheckContext.results_dir)
 COMMAND = "tsallis-lab lm --preset cpu --out experiments/results/lm_cpu"
-GPU_ROWS = ROWS.parents[1] / "lm_gpu" / "runs.jsonl"  # the gpu preset (docs/lm.md): a second reading
+GPU_ROWS = Path("lm_gpu") / "runs.jsonl"  # the gpu preset (docs/lm.md): a second reading
 FIG = "figures/lm_cold_escape.png", "figures/lm_warm.png", "figures/lm_noise.png"
 
 
-def _rows(experiment: str, path: Path = ROWS) -> list[dict]:
+def _rows(experiment: str, path: Path) -> list[dict]:
     from tsallis_theory.results import ResultsFile
 
     return [r for r in ResultsFile(path).rows() if r.get("experiment") == experiment]
 
 
-def _not_run(what: str) -> Verdict:
-    return Verdict(NOT_RUN, f"no {what} rows in {ROWS.relative_to(ROWS.parents[2])}; run: {COMMAND}")
-
-
-def fit_slope(p0s, steps) -> tuple[float, float] | None:
-    """Least-squares slope of log T on log(1/p0) and its standard error (None with < 2 points)."""
-    x, y = np.log(1 / np.asarray(p0s)), np.log(np.asarray(steps, float))
-    if len(x) < 2 or np.ptp(x) == 0:
-        return None
-    a = np.vstack([x, np.ones_like(x)]).T
-    coef, res, *_ = np.linalg.lstsq(a, y, rcond=None)
-    dof = len(x) - 2
-    se = float(np.sqrt(res[0] / dof / np.sum((x - x.mean()) ** 2))) if dof > 0 and len(res) else float("nan")
-    return float(coef[0]), se
+def _not_run(what: str, path: Path) -> Verdict:
+    return Verdict(NOT_RUN, f"no {what} rows in {path}; run: {COMMAND}")
 
 
 def escape_table(rows) -> dict[str, list[tuple[float, int | None]]]:
@@ -66,7 +56,7 @@ def escape_table(rows) -> dict[str, list[tuple[float, int | None]]]:
 def _verify_cold(ctx: CheckContext, path: Path) -> Verdict:
     rows = _rows("cold", path)
     if not rows:
-        return _not_run("LM-COLD")
+        return _not_run("LM-COLD", path)
     table = escape_table(rows)
     # The coldest base by name: seeds may run from separately built bases of that name (their p0 differ a little).
     coldest_base = min(rows, key=lambda r: r["p0"])["base"]
@@ -81,7 +71,7 @@ def _verify_cold(ctx: CheckContext, path: Path) -> Verdict:
     slopes = {}
     for m, pts in table.items():
         esc = [(p, s) for p, s in pts if s is not None]
-        fit = fit_slope([p for p, _ in esc], [s for _, s in esc])
+        fit = escape_slope([p for p, _ in esc], [s for _, s in esc])
         if fit is not None:
             slopes[m] = {"slope": fit[0], "se": fit[1], "n": len(esc)}
     numbers["slopes"] = slopes
@@ -121,7 +111,7 @@ def _maj(ev: dict) -> float:
 def _verify_warm(ctx: CheckContext, path: Path) -> Verdict:
     rows = _rows("warm", path)
     if not rows:
-        return _not_run("LM-WARM")
+        return _not_run("LM-WARM", path)
     per: dict[str, list] = {}
     for r in rows:
         curve = [_maj(e) for e in r["evals"]]
@@ -152,7 +142,7 @@ def _verify_warm(ctx: CheckContext, path: Path) -> Verdict:
 def _verify_noise(ctx: CheckContext, path: Path) -> Verdict:
     rows = _rows("noise", path)
     if not rows:
-        return _not_run("LM-NOISE")
+        return _not_run("LM-NOISE", path)
     eps = rows[0]["noise_eps"]
 
     def late(r, key):
@@ -178,7 +168,7 @@ def _verify_noise(ctx: CheckContext, path: Path) -> Verdict:
         parts.append(("schedule escapes and stays clean",
                       fin["schedule"]["eval_mean_P"] >= 0.5 and fin["schedule"]["eval_contamination"] <= eps / 10))
     if not parts:
-        return _not_run("LM-NOISE (garl-1 / rb-rloo / schedule)")
+        return _not_run("LM-NOISE (garl-1 / rb-rloo / schedule)", path)
     fmt = ", ".join(f"{m}: contamination {f['eval_contamination']:.3g}, P {f['eval_mean_P']:.3f}"
                     for m, f in sorted(fin.items()))
     held = [name for name, ok in parts if ok]
@@ -190,28 +180,32 @@ def _verify_noise(ctx: CheckContext, path: Path) -> Verdict:
     return Verdict(status, evidence, numbers, (FIG[2],))
 
 
-def _with_gpu(check, experiment: str, ctx: CheckContext, path: Path) -> Verdict:
-    """The verdict on ``path``; for the committed cpu rows, the same rule applied to the committed gpu-preset
-    rows is appended to the evidence (the status stays the cpu preset's, which the ledger is defined on)."""
+def _with_gpu(check, experiment: str, ctx: CheckContext, path: Path | None) -> Verdict:
+    """The verdict on ``path``, by default the cpu rows under ``ctx.results_dir``; then the same rule applied
+    to the gpu-preset rows beside them is appended to the evidence (the status stays the cpu preset's, which
+    the ledger is defined on)."""
+    gpu_path = None
+    if path is None:
+        path, gpu_path = Path(ctx.results_dir) / ROWS, Path(ctx.results_dir) / GPU_ROWS
     verdict = check(ctx, path)
-    if path != ROWS or not GPU_ROWS.exists():
+    if gpu_path is None or not gpu_path.exists():
         return verdict
-    gpu = check(ctx, GPU_ROWS)
+    gpu = check(ctx, gpu_path)
     if gpu.status == NOT_RUN:
         return verdict
-    n = len(_rows(experiment, GPU_ROWS))
+    n = len(_rows(experiment, gpu_path))
     numbers = {**verdict.numbers, "gpu_preset": {"status": gpu.status, "runs": n, **gpu.numbers}}
-    evidence = f"{verdict.evidence} Gpu preset ({n} runs, {GPU_ROWS.parent.name}): {gpu.status}: {gpu.evidence}"
+    evidence = f"{verdict.evidence} Gpu preset ({n} runs, {gpu_path.parent.name}): {gpu.status}: {gpu.evidence}"
     return Verdict(verdict.status, evidence, numbers, verdict.figures)
 
 
-def verify_lm_cold(ctx: CheckContext, path: Path = ROWS) -> Verdict:
+def verify_lm_cold(ctx: CheckContext, path: Path | None = None) -> Verdict:
     return _with_gpu(_verify_cold, "cold", ctx, path)
 
 
-def verify_lm_warm(ctx: CheckContext, path: Path = ROWS) -> Verdict:
+def verify_lm_warm(ctx: CheckContext, path: Path | None = None) -> Verdict:
     return _with_gpu(_verify_warm, "warm", ctx, path)
 
 
-def verify_lm_noise(ctx: CheckContext, path: Path = ROWS) -> Verdict:
+def verify_lm_noise(ctx: CheckContext, path: Path | None = None) -> Verdict:
     return _with_gpu(_verify_noise, "noise", ctx, path)

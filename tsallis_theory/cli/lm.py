@@ -43,12 +43,12 @@ def run(args) -> int:
         raise ValueError(f"--max-steps must be >= 1; got {args.max_steps}")
     out = Path(args.out or f"results/lm_{study.name}")
     if args.figures:
-        from tsallis_theory.lm.figures import draw_all
+        from tsallis_theory.plots.lm import draw_all
 
         for path in draw_all(out, Path(args.figures_dir), prefix=f"lm_{study.name}" if args.preset != "cpu" else "lm"):
             print(f"wrote {path}")
         return 0
-    from tsallis_theory.lm.study import run_study
+    from tsallis_theory.studies.lm import run_study
 
     ckpt = Path(args.ckpt or f"results/lm_{study.name}/checkpoints")
     rows = run_study(study, out, ckpt, methods=tuple(args.methods) if args.methods else None,

@@ -3,7 +3,7 @@ and SIGMOID (whose symbolic proofs live in ``tsallis_theory.symbolic``). See doc
 
 The escape-time checks read one sweep (``sweep.PRESETS``): ``ledger`` (7 p0 values, 1e-12 ... 1e-6) in the
 fast tier, ``default`` (23 p0 values, 1e-1 ... 1e-12) in the full tier. The fast tier recomputes its sweep
-on every run (a few seconds) into ``ctx.results_dir/flow/ledger.jsonl``. The full tier reads
+on every run (a few seconds) into ``ctx.work_dir/flow/ledger.jsonl``. The full tier reads
 ``.../flow/sweep.jsonl`` (the file ``tsallis-lab flow`` writes) and resumes it only when its header records
 the current git revision of a clean tree (``ResultsFile.made_by_this_revision``); otherwise it recomputes
 the sweep, so that a code change never leaves stale numbers in the ledger. Within one process the rows are
@@ -17,9 +17,10 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from tsallis_theory.claims import PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
+from tsallis_theory.ledger.claims import PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
+from tsallis_theory._numerics import fit_slope
 from tsallis_theory.flow import fits
-from tsallis_theory.flow.sweep import PRESETS, run_sweep
+from tsallis_theory.studies.flow import PRESETS, run_sweep
 from tsallis_theory.results import ResultsFile
 
 _MEMO: dict[str, list[dict]] = {}
@@ -35,7 +36,7 @@ def sweep_rows(ctx: CheckContext) -> list[dict]:
     preset = "ledger" if ctx.tier == "fast" else "default"
     if preset not in _MEMO:
         # the full tier shares the file of `tsallis-lab flow` (same configuration), so it is computed once
-        path = Path(ctx.results_dir) / "flow" / ("sweep.jsonl" if preset == "default" else f"{preset}.jsonl")
+        path = Path(ctx.work_dir) / "flow" / ("sweep.jsonl" if preset == "default" else f"{preset}.jsonl")
         reuse = ctx.tier == "full" and path.exists() and ResultsFile(path).made_by_this_revision()
         try:
             rows = run_sweep(PRESETS[preset], path, progress=False, fresh=not reuse)
@@ -101,7 +102,7 @@ def verify_esc_tight(ctx: CheckContext) -> Verdict:
             a, b = (fits.in_window(fits.escape_rows(rows, m, q)) for q in (qa, 1.0))
             x = [-np.log(r["p0"]) for r in a]
             y = [np.log(ra["T"] / rb["T"] * -np.log(ra["p0"])) for ra, rb in zip(a, b)]
-            ratios[f"{qa}/1"] = fits.ols_slope(x, y).slope - (1 - qa)
+            ratios[f"{qa}/1"] = fit_slope(x, y).slope - (1 - qa)
         bad_upper = [r for r in upper_bad if r["model"] == m]
         v = {
             "c_ratio": collapse, "c_collapses": collapse < fits.COLLAPSE_RATIO,

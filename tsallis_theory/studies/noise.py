@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsallis_theory.categorical import figures as F
-from tsallis_theory.categorical._study import add_common_arguments, floats_in, results_file
+from tsallis_theory.plots import categorical as F
+from tsallis_theory.studies._categorical import add_common_arguments, floats_in, results_file
 from tsallis_theory.categorical.escort import check_eps, check_q, noise_equilibrium
 
 
@@ -45,9 +45,8 @@ def _key(task):
 
 
 def _run_task(task, args):
-    from tsallis_theory.categorical.checks import noise_time_table
-    from tsallis_theory.categorical.models import flow_to_stationarity
-    from tsallis_theory.categorical.noise import simulate_contamination, stable_contamination_by_flow
+    from tsallis_theory.categorical.flows import flow_to_stationarity
+    from tsallis_theory.categorical.noise import noise_time_table, simulate_contamination, stable_contamination_by_flow
 
     kind = task["kind"]
     if kind == "escort":

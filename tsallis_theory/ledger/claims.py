@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import time
-import traceback
 from pathlib import Path
 from typing import Any, Callable, Literal
 
@@ -59,11 +57,18 @@ class Verdict:
 
 @dataclasses.dataclass(frozen=True)
 class CheckContext:
-    """What a check may use: the tier (``fast`` for ``tsallis-lab check``, ``full`` for ``--full``) and
-    where it may write figures or cached results."""
+    """What a check may use.
+
+    Attributes:
+      tier: ``fast`` for ``tsallis-lab check``, ``full`` for ``--full``.
+      results_dir: where the checks that read study rows find them (``<results_dir>/lm_cpu/runs.jsonl``, ...);
+        the CLI's default is the committed rows, ``experiments/results``.
+      work_dir: where a check may write what it computes on the fly (the flow sweep's rows).
+    """
 
     tier: Tier = "fast"
-    results_dir: Path = Path("results")
+    results_dir: Path = Path("experiments/results")
+    work_dir: Path = Path("results")
 
 
 # When one claim has several checks (a symbolic proof and a numerical experiment, say), the combined
@@ -84,9 +89,8 @@ def combine(verdicts: list[tuple[str, Verdict]]) -> Verdict:
 
 
 def _subpackage(check_path: str) -> str:
-    """``"tsallis_theory.flow.checks:f"`` → ``"flow"``: a check's label, and its claim's family."""
-    module_name = check_path.partition(":")[0]
-    return module_name.split(".")[1] if module_name.count(".") else module_name
+    """``"tsallis_theory.ledger.checks.flow:f"`` → ``"flow"``: a check's label, and its claim's family."""
+    return check_path.partition(":")[0].rsplit(".", 1)[-1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,95 +124,95 @@ CLAIMS: tuple[Claim, ...] = (
     # Gradient geometry and landscape
     Claim("DIR", "v1 Prop 4.1",
           "∇ℓ_q = P^{-q}∇ℓ_0 = P^{1-q}∇ℓ_1 with ∇ℓ_0 = -∇P: one direction for all q, a per-example scalar apart.",
-          "tsallis_theory.symbolic.gradient:verify_dir"),
+          "tsallis_theory.ledger.checks.symbolic:verify_dir"),
     Claim("RLVR", "v1 Prop A.1",
           "With an exact-match verifier, expected reward E[R] = E_data[P].",
-          "tsallis_theory.symbolic.gradient:verify_rlvr"),
+          "tsallis_theory.ledger.checks.symbolic:verify_rlvr"),
     Claim("DISP", "v1 Prop B.1, §3.1",
           "For q > 0, -log_q is strictly convex: J_Q ≥ -log_q(mean P), equality iff P is constant; "
           "second-order excess ≈ (q/2) P̄^{-q-1} Var(P).",
-          ("tsallis_theory.symbolic.landscape:verify_disp",
-           "tsallis_theory.categorical.checks:verify_disp_numeric")),
+          ("tsallis_theory.ledger.checks.symbolic:verify_disp",
+           "tsallis_theory.ledger.checks.categorical:verify_disp_numeric")),
     Claim("ESCORT", "v1 Thm 3.1",
           "Tabular categorical model, label frequencies α: the minimiser of Σ α_j(-log_q θ_j) is θ*_j ∝ α_j^{1/q} "
           "for q ∈ (0, 1]; at q = 0 any mode.",
-          ("tsallis_theory.symbolic.landscape:verify_escort",
-           "tsallis_theory.categorical.checks:verify_escort_numeric")),
+          ("tsallis_theory.ledger.checks.symbolic:verify_escort",
+           "tsallis_theory.ledger.checks.categorical:verify_escort_numeric")),
     Claim("SHARPEN", "v1 Cor B.2",
           "q = 1 recovers α; q → 0+ tends to the unique mode; ratios (α_j/α_k)^{1/q} grow as q falls.",
-          ("tsallis_theory.symbolic.landscape:verify_sharpen",
-           "tsallis_theory.categorical.checks:verify_sharpen_numeric")),
+          ("tsallis_theory.ledger.checks.symbolic:verify_sharpen",
+           "tsallis_theory.ledger.checks.categorical:verify_sharpen_numeric")),
     Claim("PROPER", "v1 Cor B.3",
           "The q-log scoring rule is strictly proper only at q = 1.",
-          ("tsallis_theory.symbolic.landscape:verify_proper",
-           "tsallis_theory.categorical.checks:verify_proper_numeric")),
+          ("tsallis_theory.ledger.checks.symbolic:verify_proper",
+           "tsallis_theory.ledger.checks.categorical:verify_proper_numeric")),
     # Dynamics under gradient flow
     Claim("FLOW", "v1 eq 6",
           "Under dθ/dt = -∇ℓ_q, dP/dt = P^{2-q}‖s‖² for any differentiable model.",
-          ("tsallis_theory.symbolic.dynamics:verify_flow",
-           "tsallis_theory.flow.checks:verify_flow_numeric")),
+          ("tsallis_theory.ledger.checks.symbolic:verify_flow",
+           "tsallis_theory.ledger.checks.flow:verify_flow_numeric")),
     Claim("ESC-LOWER", "v1 Thm 5.1",
           "If ‖s‖ ≤ C, T_q ≥ C^{-2}∫_{p0}^{δ} u^{q-2} du: Ω(1/p0) at q = 0, Ω(log 1/p0) at q = 1.",
-          "tsallis_theory.flow.checks:verify_esc_lower"),
+          "tsallis_theory.ledger.checks.flow:verify_esc_lower"),
     Claim("ESC-TIGHT", "v1 Thm 5.2",
           "With c ≤ ‖s‖ ≤ C, T_q = Θ(p0^{-(1-q)}/(1-q)); log T vs log(1/p0) has slope 1 - q; "
           "T_q/T_q' = Θ(p0^{-(q'-q)}).",
-          "tsallis_theory.flow.checks:verify_esc_tight"),
+          "tsallis_theory.ledger.checks.flow:verify_esc_tight"),
     Claim("SIGMOID", "v1 App C.1",
           "P = σ(θ): dP/dt = P^{2-q}(1-P)² exactly; T_q = ∫ du/(u^{2-q}(1-u)²) ~ p0^{-(1-q)}/(1-q) (q < 1), "
           "~ log(1/p0) (q = 1).",
-          ("tsallis_theory.symbolic.dynamics:verify_sigmoid",
-           "tsallis_theory.flow.checks:verify_sigmoid_numeric")),
+          ("tsallis_theory.ledger.checks.symbolic:verify_sigmoid",
+           "tsallis_theory.ledger.checks.flow:verify_sigmoid_numeric")),
     Claim("NEAR-OPT", "v1 Prop C.1",
           "If ‖s‖² depends on θ only through P near the optimum, the time from 1-ε0 to 1-ε1 is the same for all "
           "q up to a factor 1 + O(ε0).",
-          "tsallis_theory.flow.checks:verify_near_opt"),
+          "tsallis_theory.ledger.checks.flow:verify_near_opt"),
     # Label noise
     Claim("NOISE-EQ", "v1 eq 17",
           "Two labels, flip rate ε: stable contamination p̃* = ε^{1/q}/(ε^{1/q} + (1-ε)^{1/q}); q = 1 fits the "
           "noise exactly, q → 0 does not.",
-          "tsallis_theory.categorical.checks:verify_noise_eq"),
+          "tsallis_theory.ledger.checks.categorical:verify_noise_eq"),
     Claim("NOISE-TIME", "v1 Prop C.2",
           "From contamination 0+, time to reach η ≪ p̃*(q) is Θ(η^{q+1}/((q+1)ε)); never at q = 0 "
           "(assumes a score bounded below near the clean vertex).",
-          "tsallis_theory.categorical.checks:verify_noise_time"),
+          "tsallis_theory.ledger.checks.categorical:verify_noise_time"),
     Claim("SCHEDULE", "v2 abstract; v1 §5.2",
           "SFT-then-RLVR is a stepwise q = 1 → 0 schedule: q = 1 escapes cold start fast, then q = 0 stops and "
           "undoes noise memorisation.",
-          "tsallis_theory.categorical.checks:verify_schedule"),
+          "tsallis_theory.ledger.checks.categorical:verify_schedule"),
     # Estimators
     Claim("ENDPOINTS", "v1 Prop D.2",
           "GARL q=0 = Rao-Blackwellised REINFORCE; GARL q=1 = IWAE gradient; PAFT q=1 = EM/TRICE posterior SFT; "
           "PAFT q=0 = w̄ × posterior-resampled SFT.",
-          ("tsallis_theory.symbolic.estimators:verify_endpoints",
-           "tsallis_theory.estimators.checks:verify_endpoints_numeric")),
+          ("tsallis_theory.ledger.checks.symbolic:verify_endpoints",
+           "tsallis_theory.ledger.checks.estimators:verify_endpoints_numeric")),
     Claim("BIAS", "v1 Thm 6.1 (rate O(q/(M P^{q+1}))); v2 abstract (rate O(q/(M P^q)))",
           "E[ĝ] - ∇ℓ_q = (q/(M P^{q+1}))[((q+1)/2)∇ℓ_1 Var(w) - Cov(g, w)] + O(M^{-2}); exactly 0 at q = 0.",
-          "tsallis_theory.estimators.checks:verify_bias"),
+          "tsallis_theory.ledger.checks.estimators:verify_bias"),
     Claim("RLOO-BIAS", "v1 Prop D.1",
           "The leave-one-out baseline leaves the expectation of the GARL estimator unchanged for every M.",
-          ("tsallis_theory.symbolic.estimators:verify_rloo_bias",
-           "tsallis_theory.estimators.checks:verify_rloo_bias_numeric")),
+          ("tsallis_theory.ledger.checks.symbolic:verify_rloo_bias",
+           "tsallis_theory.ledger.checks.estimators:verify_rloo_bias_numeric")),
     Claim("PAFT-BIAS", "v1 Prop D.3",
           "E[PAFT | pool] equals the GARL plug-in exactly, so both share the bias for every M.",
-          ("tsallis_theory.symbolic.estimators:verify_paft_bias",
-           "tsallis_theory.estimators.checks:verify_paft_bias_numeric")),
+          ("tsallis_theory.ledger.checks.symbolic:verify_paft_bias",
+           "tsallis_theory.ledger.checks.estimators:verify_paft_bias_numeric")),
     Claim("VAR", "v1 Prop D.4",
-          "Var(PAFT) = Var(GARL) + E[Var(PAFT | pool)] ≥ Var(GARL).", "tsallis_theory.estimators.checks:verify_var"),
+          "Var(PAFT) = Var(GARL) + E[Var(PAFT | pool)] ≥ Var(GARL).", "tsallis_theory.ledger.checks.estimators:verify_var"),
     Claim("ATLAS", "ours (SPEC §3)",
           "Every method is f'(P)∇P per example; finite-group hard-verifier estimators have polynomial expected "
           "amplification, capped near a constant for P ≪ 1/G; a soft verifier escapes the ceiling.",
-          "tsallis_theory.atlas:verify_atlas"),
+          "tsallis_theory.ledger.checks.atlas:verify_atlas"),
     # Empirical (small LM)
     Claim("LM-COLD", "v1 §7 (Qwen3-0.6B, cold start)",
           "Cold start: GRPO, RB-RLOO and GARL q ≤ 0.5 stay at 0; GARL q = 0.75 escapes; q = 1 at once.",
-          "tsallis_theory.lm.checks:verify_lm_cold"),
+          "tsallis_theory.ledger.checks.lm:verify_lm_cold"),
     Claim("LM-WARM", "v1 §7 (warm start)",
           "Warm start: low-q GARL best where stable; elsewhere GARL collapses while PAFT q = 0.75 stays stable.",
-          "tsallis_theory.lm.checks:verify_lm_warm"),
+          "tsallis_theory.ledger.checks.lm:verify_lm_warm"),
     Claim("LM-NOISE", "ours (LM analogue of NOISE-EQ/NOISE-TIME)",
           "With flipped answers, q near 1 puts probability on flipped labels, q = 0 does not; the stepwise "
-          "schedule escapes and stays clean.", "tsallis_theory.lm.checks:verify_lm_noise"),
+          "schedule escapes and stays clean.", "tsallis_theory.ledger.checks.lm:verify_lm_noise"),
 )
 
 CLAIMS_BY_ID: dict[str, Claim] = {c.id: c for c in CLAIMS}
@@ -242,76 +246,3 @@ def select(ids: list[str] | None = None) -> list[Claim]:
     if unknown:
         raise ValueError(f"unknown claim ID {', '.join(unknown)}; known IDs: {', '.join(CLAIMS_BY_ID)}")
     return [c for c in CLAIMS if c.id in wanted]
-
-
-def run_claim(claim: Claim, ctx: CheckContext) -> LedgerRow:
-    """Run one claim's check; a crash becomes an ERROR verdict carrying the exception."""
-    start = time.perf_counter()
-    try:
-        checks = claim.load_checks()
-        if not checks:
-            verdict = Verdict(NOT_IMPLEMENTED, "no check implemented yet")
-        else:
-            found = []
-            for label, check in checks:
-                v = check(ctx)
-                if not isinstance(v, Verdict):
-                    raise TypeError(f"check for {claim.id} returned {type(v).__name__}, not Verdict")
-                found.append((label, v))
-            verdict = combine(found)
-    except Exception as exc:  # noqa: BLE001 - the ledger reports, it does not stop
-        tb = traceback.extract_tb(exc.__traceback__)[-1]
-        verdict = Verdict(ERROR, f"{type(exc).__name__}: {exc} (at {Path(tb.filename).name}:{tb.lineno})")
-    return LedgerRow(claim, verdict, time.perf_counter() - start)
-
-
-def check_family(claim: Claim) -> str:
-    """The subpackage of a claim's numerical check (``flow``, ``categorical``, ``estimators``, ...): claims of
-    one family share in-process caches (the flow sweep, compiled kernels), so a parallel ledger keeps them
-    in one worker."""
-    paths = claim.check_paths
-    return _subpackage(paths[-1]) if paths else "none"
-
-
-def _run_family(claim_ids: list[str], ctx: CheckContext) -> list[LedgerRow]:
-    """Worker side of a parallel ledger: the claims of one family, in order, in a fresh process."""
-    from tsallis_theory._config import enable_x64
-
-    enable_x64()
-    return [run_claim(CLAIMS_BY_ID[i], ctx) for i in claim_ids]
-
-
-def run_ledger(claims: list[Claim], ctx: CheckContext, progress: bool = True, jobs: int = 1) -> list[LedgerRow]:
-    """Run the checks of ``claims``; the rows come back in ledger order.
-
-    ``jobs`` > 1 runs the claim families (``check_family``) in that many worker processes, largest family
-    first; each worker starts fresh (spawn) with float64 on, as the CLI runs."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(claims), desc=f"checking claims ({ctx.tier})", unit="claim", disable=not progress,
-               leave=False)
-    families: dict[str, list[str]] = {}
-    for claim in claims:
-        families.setdefault(check_family(claim), []).append(claim.id)
-    if jobs <= 1 or len(families) <= 1:
-        rows = []
-        for claim in claims:
-            bar.set_postfix_str(claim.id)
-            rows.append(run_claim(claim, ctx))
-            bar.update(1)
-        bar.close()
-        return rows
-    import concurrent.futures as cf
-    import multiprocessing
-
-    by_id: dict[str, LedgerRow] = {}
-    order = sorted(families.values(), key=len, reverse=True)
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_run_family, ids, ctx) for ids in order]
-        for fut in cf.as_completed(futures):
-            for row in fut.result():
-                by_id[row.claim.id] = row
-                bar.set_postfix_str(row.claim.id)
-                bar.update(1)
-    bar.close()
-    return [by_id[c.id] for c in claims]

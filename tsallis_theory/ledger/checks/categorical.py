@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsallis_theory.claims import PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
+from tsallis_theory._numerics import fit_power_law
+from tsallis_theory.ledger.claims import PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
 from tsallis_theory.categorical.escort import escort, noise_equilibrium
-from tsallis_theory.categorical.models import flow_to_stationarity
+from tsallis_theory.categorical.flows import flow_to_stationarity
+from tsallis_theory.categorical.noise import noise_time_table
 
 FIG = "figures/categorical"
 
@@ -189,40 +191,8 @@ def verify_noise_eq(ctx: CheckContext) -> Verdict:
 
 
 # ------------------------------------------------------------------------------------------ NOISE-TIME
-def noise_time_table(qs, eps: float, eta_fracs, p0_fracs, with_ode: bool):
-    """Memorisation times T(η) (quadrature, optionally the ODE) for both parameterisations.
-
-    η = frac·p̃*(q) for frac in ``eta_fracs``; the sigmoid model starts at p̃0 = frac0·η for frac0 in
-    ``p0_fracs``; the direct model starts at 0⁺ (quadrature) or at 1e-8·η (ODE). Returns a list of dict rows.
-    """
-    from tsallis_theory.categorical.noise import (initial_contamination_law, paper_time_law, simulate_contamination,
-                                                  time_to_contamination)
-
-    rows = []
-    for q in qs:
-        star = float(noise_equilibrium(eps, q))
-        for fe in eta_fracs:
-            eta = fe * star
-            law = paper_time_law(eps, q, eta)
-            t = time_to_contamination(eps, q, eta, "direct")
-            row = {"q": q, "eps": eps, "eta": eta, "eta_frac": fe, "parameterisation": "direct", "p_tilde0": 0.0,
-                   "T": t, "paper_law": law, "initial_law": None}
-            if with_ode:
-                row["T_ode"] = simulate_contamination(eps, q, 1e-8 * eta, [0.0, 1e12], "direct", eta=eta)[1]
-            rows.append(row)
-            for f0 in p0_fracs:
-                p0 = f0 * eta
-                t = time_to_contamination(eps, q, eta, "sigmoid", p_tilde0=p0)
-                row = {"q": q, "eps": eps, "eta": eta, "eta_frac": fe, "parameterisation": "sigmoid", "p_tilde0": p0,
-                       "T": t, "paper_law": law, "initial_law": initial_contamination_law(eps, q, eta, p0)}
-                if with_ode:
-                    row["T_ode"] = simulate_contamination(eps, q, p0, [0.0, 1e30], "sigmoid", eta=eta)[1]
-                rows.append(row)
-    return rows
-
-
-def _slope(x, y):
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+def _loglog(x, y) -> float:
+    return fit_power_law(x, y).slope
 
 
 def verify_noise_time(ctx: CheckContext) -> Verdict:
@@ -246,10 +216,10 @@ def verify_noise_time(ctx: CheckContext) -> Verdict:
     for q in qs:
         d = [r for r in rows if r["q"] == q and r["parameterisation"] == "direct"]
         ratio = d[1]["T"] / d[1]["paper_law"]  # at η = 1e-4 p̃*
-        slope = _slope([r["eta"] for r in d[:2]], [r["T"] for r in d[:2]])
+        slope = _loglog([r["eta"] for r in d[:2]], [r["T"] for r in d[:2]])
         direct_ok &= abs(ratio - 1.0) < (0.25 if q < 0.5 else 0.10) and abs(slope - (q + 1.0)) < 0.05
         s = [r for r in rows if r["q"] == q and r["parameterisation"] == "sigmoid" and r["eta_frac"] == 1e-3]
-        slope0 = _slope([r["p_tilde0"] for r in s], [r["T"] for r in s])
+        slope0 = _loglog([r["p_tilde0"] for r in s], [r["T"] for r in s])
         worst_ratio = max(r["T"] / r["paper_law"] for r in s)
         # leading order needs p̃0 ≪ η (corrections O((p̃0/η)^{1-q}) and O((η/p̃*)^q))
         init_err = max(abs(r["T"] / r["initial_law"] - 1.0) for r in s if r["p_tilde0"] <= 1e-4 * r["eta"])

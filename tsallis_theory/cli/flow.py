@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tsallis_theory.flow import fits
 from tsallis_theory.flow.models import MODEL_NAMES
-from tsallis_theory.flow.sweep import PRESETS, run_sweep
+from tsallis_theory.studies.flow import PRESETS, run_sweep
 
 
 def configure(parser) -> None:
@@ -73,7 +73,7 @@ def run(args) -> int:
     print(_summary(rows))
     print(f"{len(rows)} rows in {args.out} ({seconds:.1f} s)")
     if args.figures:
-        from tsallis_theory.flow.figures import write_all
+        from tsallis_theory.plots.flow import write_all
 
         for path in write_all(rows, args.figures):
             print(f"wrote {path}")

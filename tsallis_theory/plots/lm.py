@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tsallis_theory.plotting import new_figure, save_figure
+from tsallis_theory.plots._style import new_figure, save_figure
+from tsallis_theory._numerics import escape_slope
 from tsallis_theory.results import ResultsFile
 
 
@@ -37,8 +38,6 @@ def _p0_text(rows) -> str:
 
 
 def cold_escape(rows, path):
-    from tsallis_theory.lm.checks import fit_slope
-
     rows = [r for r in rows if r["experiment"] == "cold"]
     if not rows:
         return None
@@ -52,7 +51,7 @@ def cold_escape(rows, path):
         jitter = 1.0 + 0.035 * (i - len(methods) / 2)  # keep censored markers of different methods apart
         x_cen = [jitter / p for p, s in pts if s is None]
         c = _colour(m)
-        fit = fit_slope(1 / x_esc, y_esc) if len(x_esc) else None
+        fit = escape_slope(1 / x_esc, y_esc)
         q = _q_of(m)
         label = m + (f": fitted slope {fit[0]:.2f}, n={len(x_esc)}" if fit else "") + \
             (f" (theory {1 - q:.2f})" if q is not None else "")

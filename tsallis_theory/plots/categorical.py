@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsallis_theory.plotting import new_figure, save_figure
+from tsallis_theory.plots._style import new_figure, save_figure
 
 
 def escort_sharpening(rows: list[dict], path: Path) -> Path:

@@ -1,0 +1,40 @@
+"""The amplification atlas (claim ATLAS): every method's per-example gradient weight f'(P), exactly at finite
+group size G, in the population limit, and on a soft verifier; escape times of the expected-estimator flows.
+See ``tsallis_theory.atlas.amplification``.
+"""
+
+from tsallis_theory.atlas.amplification import (
+    HARD_METHODS,
+    METHODS,
+    POPULATION_ONLY,
+    SOFT_METHODS,
+    SoftModel,
+    canonical_pools,
+    count_weights,
+    count_weights_many,
+    escape_slope,
+    escape_slopes,
+    escape_time,
+    expected_amplification,
+    hard_scores,
+    population_amplification,
+    soft_amplification,
+)
+
+__all__ = [
+    "HARD_METHODS",
+    "METHODS",
+    "POPULATION_ONLY",
+    "SOFT_METHODS",
+    "SoftModel",
+    "canonical_pools",
+    "count_weights",
+    "count_weights_many",
+    "escape_slope",
+    "escape_slopes",
+    "escape_time",
+    "expected_amplification",
+    "hard_scores",
+    "population_amplification",
+    "soft_amplification",
+]

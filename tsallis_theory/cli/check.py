@@ -1,0 +1,105 @@
+"""tsallis-lab check: run the claims ledger and print it (optionally as JSON).
+
+    tsallis-lab check                              the fast tier (every claim)
+    tsallis-lab check --full                       the thorough tier
+    tsallis-lab check --only DIR BIAS --json ledger.json
+    tsallis-lab check --results DIR                read study rows (the LM runs) from DIR
+
+Exit code 1 when a check crashed (ERROR), else 0 whatever the verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from tsallis_theory.cli import UsageError
+
+# The committed result rows of the studies that the ledger reads rather than recomputes (the LM runs).
+DEFAULT_RESULTS = "experiments/results"
+
+DEFAULT_JOBS = min(2, os.cpu_count() or 1)
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {text!r}")
+    return n
+
+
+def _writable_file(path: str) -> Path:
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise UsageError(f"--json {path}: is a directory, expected a file path")
+    if not parent.is_dir():
+        raise UsageError(f"--json {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UsageError(f"--json {path}: not writable")
+    return p
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [""]
+
+
+def format_ledger(rows) -> str:
+    """The ledger as a plain-text table: ID, status, seconds and the evidence, wrapped."""
+    from tsallis_theory.ledger.claims import STATUSES
+
+    lines = [f"{'claim':<11} {'status':<16} {'time':>6}  evidence", "-" * 100]
+    for row in rows:
+        ev = _wrap(row.verdict.evidence, 64)
+        lines.append(f"{row.claim.id:<11} {row.verdict.status:<16} {row.seconds:>5.1f}s  {ev[0]}")
+        lines.extend(f"{'':<11} {'':<16} {'':>6}  {more}" for more in ev[1:])
+        for fig in row.verdict.figures:
+            lines.append(f"{'':<36}figure: {fig}")
+    counts = {s: sum(r.verdict.status == s for r in rows) for s in STATUSES}
+    lines.append("-" * 100)
+    lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from tsallis_theory.ledger import claims as L
+    from tsallis_theory.ledger.runner import run_ledger
+
+    try:
+        selected = L.select(args.only)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    json_path = _writable_file(args.json) if args.json else None
+    ctx = L.CheckContext(tier="full" if args.full else "fast", results_dir=Path(args.results),
+                         work_dir=Path(args.work))
+    rows = run_ledger(selected, ctx, progress=not args.no_progress, jobs=args.jobs)
+    print(format_ledger(rows))
+    if json_path is not None:
+        json_path.write_text(json.dumps({"claims": [r.to_json() for r in rows]}, indent=2, default=float) + "\n")
+        print(f"wrote {json_path}")
+    return 1 if any(r.verdict.status == L.ERROR for r in rows) else 0
+
+
+def add_ledger_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that ``check`` and ``report`` share."""
+    parser.add_argument("--full", action="store_true", help="thorough tier (slower, tighter evidence)")
+    parser.add_argument("--only", nargs="+", metavar="ID", help="claim IDs to check (default: all)")
+    parser.add_argument("--results", default=DEFAULT_RESULTS, metavar="DIR",
+                        help=f"result rows the checks read (default: the committed rows, {DEFAULT_RESULTS})")
+    parser.add_argument("--work", default="results", metavar="DIR",
+                        help="where checks write what they compute on the fly (default: results)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N",
+                        help=f"worker processes for the checks (default: {DEFAULT_JOBS}; 1 runs them in this process)")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_ledger_arguments(parser)
+    parser.add_argument("--json", metavar="PATH", help="also write the ledger as JSON to PATH")
