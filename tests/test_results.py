@@ -30,3 +30,60 @@ def test_made_by_this_revision_needs_the_same_clean_revision(tmp_path, monkeypat
         monkeypatch.setattr(R, "git_revision", lambda now=now: now)
         assert f.made_by_this_revision() is expected, (made, now)
     assert not ResultsFile(tmp_path / "missing.jsonl").made_by_this_revision()
+
+
+# -- run_tasks: the one resume loop ----------------------------------------------------------------------------
+
+import pytest  # noqa: E402
+
+from tsallis_theory.results import ConfigMismatch, run_tasks  # noqa: E402
+
+
+def _tasks(calls, n=4, fail_at=None):
+    def compute(i):
+        calls.append(i)
+        if i == fail_at:
+            raise KeyboardInterrupt  # killed inside the task, after its first row was written
+        return [{"i": i, "part": 0}, {"i": i, "part": 1}]
+
+    return [(["item", i], lambda i=i: compute(i)) for i in range(n)]
+
+
+def test_run_tasks_resumes_without_losing_or_repeating(tmp_path):
+    path = tmp_path / "study.jsonl"
+    calls = []
+    with pytest.raises(KeyboardInterrupt):
+        run_tasks(path, {"n": 4}, _tasks(calls, fail_at=2), progress=False)
+    assert calls == [0, 1, 2]
+    calls.clear()
+    rows = run_tasks(path, {"n": 4}, _tasks(calls), progress=False)
+    assert calls == [2, 3]  # the finished tasks are not rerun; the cut-off one is
+    assert sorted((r["i"], r["part"]) for r in rows) == [(i, p) for i in range(4) for p in (0, 1)]
+    assert all(r["task"] == ["item", r["i"]] for r in rows)
+    calls.clear()
+    assert len(run_tasks(path, {"n": 4}, _tasks(calls), progress=False)) == 8 and calls == []
+
+
+def test_run_tasks_drops_the_rows_of_a_task_cut_off_mid_write(tmp_path):
+    path = tmp_path / "study.jsonl"
+    run_tasks(path, {"n": 1}, _tasks([], n=1), progress=False)
+    with path.open("a") as fh:  # a second task's first row, then the process died mid-line
+        fh.write('{"i": 9, "part": 0, "task": ["item", 9]}\n{"i": 9, "pa')
+    assert [r["i"] for r in ResultsFile(path).rows()] == [0, 0]
+
+
+def test_run_tasks_config_mismatch_names_fields_and_path_unless_fresh(tmp_path):
+    path = tmp_path / "study.jsonl"
+    other = tmp_path / "other.jsonl"
+    run_tasks(path, {"n": 2, "grid": {"lo": 1, "hi": 2}}, _tasks([], n=2), progress=False)
+    run_tasks(other, {"n": 1}, _tasks([], n=1), progress=False)
+    with pytest.raises(ConfigMismatch) as err:
+        run_tasks(path, {"n": 2, "grid": {"lo": 1, "hi": 3}}, _tasks([], n=2), progress=False)
+    msg = str(err.value)
+    assert "grid.hi: 2 on disk, 3 requested" in msg and str(path) in msg and "--fresh" in msg
+    assert "\n" not in msg
+    calls = []
+    rows = run_tasks(path, {"n": 2, "grid": {"lo": 1, "hi": 3}}, _tasks(calls, n=2), fresh=True, progress=False)
+    assert calls == [0, 1] and len(rows) == 4
+    assert ResultsFile(path).header()["config"]["grid"]["hi"] == 3
+    assert len(ResultsFile(other).rows()) == 2  # --fresh leaves other studies' rows alone

@@ -1,8 +1,12 @@
-"""Result rows on disk: JSON-lines files that are written as a study goes and resumed after interruption.
+"""Result rows on disk: JSON-lines files written as a study goes and resumed after an interruption.
 
-Every row carries the study's config key; ``ResultsFile.done_keys()`` tells a resumed run what is already
-finished. ``run_metadata()`` records versions and the git revision so that a figure can say what made it.
-Figures read these files; they never rerun the computation (docs/DESIGN).
+``run_tasks(path, config, tasks)`` is the lab's one resume loop. A study is a list of tasks, each a JSON key
+and a function that computes that task's rows. The rows of a task are appended as they come, then a marker
+line ``{"task_done": key}``; a resumed run skips the tasks whose marker is on disk and drops the rows of a
+task that was cut off, so finished work is neither lost nor repeated. The file's header holds the config:
+resuming under another config is a ``ConfigMismatch`` (a ``ValueError`` naming the differing fields and the
+path) unless ``fresh`` starts the file over. ``run_metadata()`` records versions and the git revision so that
+a figure can say what made it. Figures read these files; they never rerun the computation.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import platform
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 
 def git_revision() -> str:
@@ -26,6 +30,11 @@ def git_revision() -> str:
         return rev + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def study_path(out: str | Path, study: str) -> Path:
+    """Where study ``study`` keeps its rows under the results folder ``out``: ``out/<study>.jsonl``."""
+    return Path(out) / f"{study}.jsonl"
 
 
 def run_metadata() -> dict[str, Any]:
@@ -72,7 +81,16 @@ class ResultsFile:
         return out
 
     def rows(self) -> list[dict[str, Any]]:
-        return [r for r in self._lines() if "meta" not in r]
+        """The result rows: every line but the header and the task markers, less the rows of any task
+        (``row["task"]``) whose marker is missing because the run was cut off inside it."""
+        lines = self._lines()
+        done = {_key(r["task_done"]) for r in lines if "task_done" in r}
+        return [r for r in lines if "meta" not in r and "task_done" not in r
+                and ("task" not in r or _key(r["task"]) in done)]
+
+    def done_tasks(self) -> set:
+        """The keys of the tasks whose every row is on disk (``run_tasks``)."""
+        return {_key(r["task_done"]) for r in self._lines() if "task_done" in r}
 
     def header(self) -> dict[str, Any] | None:
         return next((r for r in self._lines() if "meta" in r), None)
@@ -103,3 +121,82 @@ class ResultsFile:
         with self.path.open("a") as fh:
             fh.write(json.dumps(row, default=float) + "\n")
             fh.flush()
+
+    def check_config(self) -> None:
+        """Raise ``ConfigMismatch`` if the header on disk holds another config than ``self.config``."""
+        header = self.header()
+        if header is None:
+            return
+        on_disk, wanted = _jsonable(header.get("config", {})), _jsonable(self.config)
+        if on_disk != wanted:
+            raise ConfigMismatch(self.path, _differences(on_disk, wanted))
+
+
+class ConfigMismatch(ValueError):
+    """A results file holds rows of another configuration than the one asked for."""
+
+    def __init__(self, path: Path, fields: list[str]):
+        self.path, self.fields = path, fields
+        super().__init__(f"results file {path} holds another configuration (differs in {', '.join(fields)}); "
+                         f"rerun with --fresh to start it over, or choose another --out")
+
+
+def _jsonable(x):
+    return json.loads(json.dumps(x, default=float))
+
+
+def _key(key) -> str:
+    """A task key in canonical form (lists and tuples alike), usable in a set."""
+    return json.dumps(_jsonable(key), sort_keys=True)
+
+
+def _differences(a, b, prefix: str = "") -> list[str]:
+    """Dotted names of the fields where two JSON configs differ, with both values for leaves."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a or k not in b:
+                out.append(f"{prefix}{k} (only {'requested' if k not in a else 'on disk'})")
+            elif a[k] != b[k]:
+                out.extend(_differences(a[k], b[k], f"{prefix}{k}."))
+        return out
+    return [f"{prefix[:-1]}: {_short(a)} on disk, {_short(b)} requested"]
+
+
+def _short(x, limit: int = 40) -> str:
+    s = json.dumps(x)
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+Task = tuple[Any, Callable[[], list[dict[str, Any]]]]
+
+
+def run_tasks(path: str | Path, config: dict[str, Any], tasks: Iterable[Task], *, fresh: bool = False,
+              progress: bool = True, desc: str = "tasks") -> list[dict[str, Any]]:
+    """Compute every task of ``tasks`` not yet finished in ``path``; return all rows of the file.
+
+    Args:
+      path: the JSON-lines file (its folder is created).
+      config: the study's configuration, stored in the header; resuming under another one raises
+        ``ConfigMismatch`` unless ``fresh``.
+      tasks: ``(key, compute)`` pairs; ``key`` is JSON (unique within the study), ``compute()`` returns the
+        task's rows. Each row is stored with ``task = key``.
+      fresh: start the file over (other files in its folder are left alone).
+      progress: show a progress bar over the tasks still to do.
+    """
+    from tqdm.auto import tqdm
+
+    results = ResultsFile(path, config)
+    if not fresh:
+        results.check_config()
+    results.start(fresh=fresh)
+    done = results.done_tasks()
+    todo = [(key, compute) for key, compute in tasks if _key(key) not in done]
+    bar = tqdm(todo, desc=desc, unit="task", disable=not progress, leave=False)
+    for key, compute in bar:
+        bar.set_postfix_str(_short(key, 50))
+        stored = _jsonable(key)
+        for row in compute():
+            results.append({**row, "task": stored})
+        results.append({"task_done": stored})
+    return results.rows()
