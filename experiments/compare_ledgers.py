@@ -38,12 +38,14 @@ def _walk(a, b, path, out, rtol, atol):
             out.append(f"{path}: {fa!r} -> {fb!r} (rel {abs(fa - fb) / max(abs(fa), abs(fb)):.1e})")
 
 
-def compare(before: dict, after: dict, rtol: float, atol: float) -> tuple[list[str], list[str], list[str]]:
+def compare(before: dict, after: dict, rtol: float, atol: float, subset: bool = False) -> tuple[list[str], list[str], list[str]]:
     """(status differences, number differences, evidence differences) between two ledgers."""
     a = {c["id"]: c for c in before["claims"]}
     b = {c["id"]: c for c in after["claims"]}
     status, numbers, evidence = [], [], []
     for cid in sorted(set(a) | set(b)):
+        if cid not in b and subset:
+            continue
         if cid not in a or cid not in b:
             status.append(f"{cid}: only in {'after' if cid not in a else 'before'}")
             continue
@@ -61,10 +63,11 @@ def main(argv=None) -> int:
     ap.add_argument("after")
     ap.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance for numbers (default 1e-9)")
     ap.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance for numbers (default 1e-12)")
+    ap.add_argument("--subset", action="store_true", help="compare only the claims in AFTER (a run with --only)")
     ap.add_argument("--evidence", action="store_true", help="also fail when an evidence text differs")
     args = ap.parse_args(argv)
     before, after = (json.load(open(p)) for p in (args.before, args.after))
-    status, numbers, evidence = compare(before, after, args.rtol, args.atol)
+    status, numbers, evidence = compare(before, after, args.rtol, args.atol, args.subset)
     for line in status + numbers + evidence:
         print(line)
     n = len(before["claims"])

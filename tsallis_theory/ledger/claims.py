@@ -8,6 +8,7 @@ Verdicts:
   VERIFIED         the claim holds in our computation, with the evidence stated
   REFUTED          it does not hold; the evidence says where it breaks
   PARTIAL          it holds only under conditions, which the evidence names
+  INCONCLUSIVE     the experiment cannot discriminate (every method saturates, say); the evidence says why
   NOT IMPLEMENTED  no check exists yet
   NOT RUN          the check needs results that have not been produced (it names the command)
   ERROR            the check crashed (the ledger exits 1)
@@ -25,10 +26,11 @@ from typing import Any, Callable, Literal
 VERIFIED = "VERIFIED"
 REFUTED = "REFUTED"
 PARTIAL = "PARTIAL"
+INCONCLUSIVE = "INCONCLUSIVE"
 NOT_IMPLEMENTED = "NOT IMPLEMENTED"
 NOT_RUN = "NOT RUN"
 ERROR = "ERROR"
-STATUSES = (VERIFIED, REFUTED, PARTIAL, NOT_IMPLEMENTED, NOT_RUN, ERROR)
+STATUSES = (VERIFIED, REFUTED, PARTIAL, INCONCLUSIVE, NOT_IMPLEMENTED, NOT_RUN, ERROR)
 
 Tier = Literal["fast", "full"]
 
@@ -64,16 +66,22 @@ class CheckContext:
       results_dir: where the checks that read study rows find them (``<results_dir>/lm_cpu/runs.jsonl``, ...);
         the CLI's default is the committed rows, ``experiments/results``.
       work_dir: where a check may write what it computes on the fly (the flow sweep's rows).
+      figures_dir: where the figures that show the evidence are (``tsallis-lab figures`` draws them there).
     """
 
     tier: Tier = "fast"
     results_dir: Path = Path("experiments/results")
     work_dir: Path = Path("results")
+    figures_dir: Path = Path("figures")
+
+    def figure(self, name: str) -> str:
+        """The path of figure ``name`` (a ``FIGURES`` key of ``tsallis_theory.plots``) for a verdict."""
+        return str(Path(self.figures_dir) / f"{name}.png")
 
 
 # When one claim has several checks (a symbolic proof and a numerical experiment, say), the combined
 # status is the weakest of theirs, in this order.
-_WEAKEST_FIRST = (ERROR, REFUTED, PARTIAL, NOT_RUN, NOT_IMPLEMENTED, VERIFIED)
+_WEAKEST_FIRST = (ERROR, REFUTED, PARTIAL, INCONCLUSIVE, NOT_RUN, NOT_IMPLEMENTED, VERIFIED)
 
 
 def combine(verdicts: list[tuple[str, Verdict]]) -> Verdict:
