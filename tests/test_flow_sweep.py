@@ -1,5 +1,5 @@
-"""The flow sweep (rows, resume), the fits, the figures, `tsallis-lab flow` and the ledger checks' ability
-to fail."""
+"""The flow study (rows, resume, config mismatch), the fits, the figures, `tsallis-lab flow` and the ledger
+checks' ability to fail."""
 
 import dataclasses
 import json
@@ -14,47 +14,72 @@ from tsallis_theory.cli import main
 from tsallis_theory._numerics import fit_slope
 from tsallis_theory.flow import fits
 from tsallis_theory.ledger.checks import flow as checks
-from tsallis_theory.studies.flow import PRESETS, SweepConfig, run_sweep
-from tsallis_theory.results import ResultsFile
+from tsallis_theory.plots import flow as plots
+from tsallis_theory.studies import flow as study
+from tsallis_theory.studies.flow import PRESETS, Config
+from tsallis_theory.results import ConfigMismatch, ResultsFile, study_path
 
 TINY = dataclasses.replace(PRESETS["smoke"], models=("sigmoid",), qs=(0.0, 1.0), p0s=(1e-2, 1e-4),
                            near_opt_eps0=(1e-1,), trajectory_qs=(0.0, 1.0))
 
 
-def test_sweep_rows_and_resume(tmp_path):
-    path = tmp_path / "rows.jsonl"
-    rows = run_sweep(TINY, path, progress=False)
+def test_study_rows_and_resume(tmp_path):
+    path = study_path(tmp_path, "flow")
+    rows = study.run(TINY, tmp_path, progress=False)
+    assert path == tmp_path / "flow.jsonl" and path.exists()
     kinds = [r["kind"] for r in rows]
     assert kinds.count("escape") == 4 and kinds.count("near_opt") == 2 and kinds.count("trajectory") == 2
     header = ResultsFile(path).header()
     assert header["config"]["qs"] == [0.0, 1.0] and "git" in header["meta"]
     r = next(r for r in rows if r["kind"] == "escape" and r["q"] == 1.0 and r["p0"] == 1e-4)
     assert r["lower"] <= r["T"] <= r["upper"]
-    # an interrupted run: drop the last two lines (one pair incomplete); the rerun redoes only that pair
+    # an interrupted run: killed while computing the last task (a trajectory task: two rows, then its
+    # marker), so neither its rows nor its marker are on disk; the rerun computes only that task (the
+    # escape rows keep their timings)
     lines = path.read_text().splitlines()
-    path.write_text("\n".join(lines[:-2]) + "\n")
-    rows2 = run_sweep(TINY, path, progress=False)
-    assert len(rows2) == len(rows)
+    assert json.loads(lines[-1]) == {"task_done": ["trajectory", "sigmoid", TINY.trajectory_p0]}
+    path.write_text("\n".join(lines[:-3]) + "\n")
+    rows2 = study.run(TINY, tmp_path, progress=False)
+    assert len(rows2) == len(rows) and len(path.read_text().splitlines()) == len(lines)
     assert sorted(json.dumps(x, sort_keys=True) for x in rows2 if x["kind"] == "escape") == \
         sorted(json.dumps(x, sort_keys=True) for x in rows if x["kind"] == "escape")
     n_lines = len(path.read_text().splitlines())
-    run_sweep(TINY, path, progress=False)
+    study.run(TINY, tmp_path, progress=False)
     assert len(path.read_text().splitlines()) == n_lines  # nothing recomputed
 
 
-def test_sweep_rejects_other_config_and_bad_fields(tmp_path):
-    path = tmp_path / "rows.jsonl"
-    run_sweep(TINY, path, progress=False)
-    with pytest.raises(ValueError, match="different sweep configuration"):
-        run_sweep(dataclasses.replace(TINY, qs=(0.5,)), path, progress=False)
-    for bad, match in [({"qs": (1.2,)}, "^q must"), ({"p0s": (0.6,)}, "^p0 must"), ({"target": 1.0}, "^target must"),
-                       ({"models": ("nope",)}, "^model must")]:
+def test_tasks_one_per_kind_model_and_p0_or_eps0():
+    keys = [key for key, _ in study.tasks(PRESETS["smoke"])]
+    assert len(keys) == len(set(keys)) == 2 * 3 + 2 * 2 + 2
+    assert keys[0] == ("escape", "sigmoid", 1e-2) and ("near_opt", "chain-random", 1e-2) in keys
+    assert keys[-1] == ("trajectory", "chain-random", 1e-12)
+
+
+def test_study_rejects_other_config_and_bad_fields(tmp_path):
+    study.run(TINY, tmp_path, progress=False)
+    with pytest.raises(ConfigMismatch, match="differs in qs"):
+        study.run(dataclasses.replace(TINY, qs=(0.5,)), tmp_path, progress=False)
+    rows = study.run(dataclasses.replace(TINY, qs=(0.5,)), tmp_path, fresh=True, progress=False)
+    assert {r["q"] for r in rows if r["kind"] == "escape"} == {0.5}
+    for bad, match in [({"qs": (1.2,)}, r"^qs must be in \[0, 1\]"), ({"p0s": (0.6,)}, r"^p0s must be in \(0, 0.5\)"),
+                       ({"target": 1.0}, "^target must"), ({"models": ("nope",)}, "^models must be among"),
+                       ({"trajectory_qs": (-0.1,)}, "^trajectory_qs must"), ({"qs": ()}, "^qs must have"),
+                       ({"near_opt_eps0": (1.0,)}, r"^near_opt_eps0 must be in \(0, 1\)")]:
         with pytest.raises(ValueError, match=match):
             dataclasses.replace(TINY, **bad).validate()
 
 
-def test_default_config_meets_the_issue_grid():
-    cfg = SweepConfig()
+def test_config_fields_are_documented_and_flags_follow_them():
+    from tsallis_theory.cli._study import flag_fields
+
+    for f in dataclasses.fields(Config):
+        assert f.metadata["help"] and f.default is not dataclasses.MISSING
+    assert {"qs", "p0s", "models", "target"} <= {f.name for f, _, _ in flag_fields(Config)}
+    assert set(PRESETS) >= {"default", "ledger", "smoke"}
+
+
+def test_default_config_meets_the_grid():
+    cfg = Config()
     assert cfg.qs == tuple(round(0.1 * i, 10) for i in range(11))
     assert len(cfg.p0s) >= 20 and min(cfg.p0s) == pytest.approx(1e-12) and max(cfg.p0s) == pytest.approx(1e-1)
     assert len(cfg.models) == 9
@@ -82,30 +107,62 @@ def test_bracket_violations_detects_rows_outside():
 
 
 def test_cli_flow_smoke(tmp_path, capsys):
-    out, figs = tmp_path / "rows.jsonl", tmp_path / "figs"
+    out, figs = tmp_path / "rows", tmp_path / "figs"
     assert main(["flow", "--preset", "smoke", "--out", str(out), "--figures", str(figs), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "fitted slope" in printed and "sigmoid" in printed
-    for name in ("escape_times", "slopes", "ratios", "trajectories", "near_opt"):
-        assert (figs / f"flow_{name}.png").stat().st_size > 10_000
+    assert "fitted slope" in printed and "sigmoid" in printed and "nan" not in printed
+    assert (out / "flow.jsonl").exists()
+    assert sorted(plots.FIGURES) == sorted(f"flow_{n}" for n in
+                                          ("escape_times", "slopes", "ratios", "trajectories", "near_opt"))
+    for name in plots.FIGURES:
+        assert (figs / f"{name}.png").stat().st_size > 10_000
+
+
+def test_cli_flow_other_config_in_the_same_out_is_exit_2_unless_fresh(tmp_path, capsys):
+    base = ["flow", "--preset", "smoke", "--out", str(tmp_path), "--figures", "", "--no-progress"]
+    assert main(base) == 0
+    capsys.readouterr()
+    assert main([*base, "--qs", "0", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "differs in qs" in err[0] and str(tmp_path / "flow.jsonl") in err[0]
+    assert main([*base, "--qs", "0", "1", "--fresh"]) == 0
+    header = ResultsFile(tmp_path / "flow.jsonl").header()
+    assert header["config"]["qs"] == [0.0, 1.0]
+
+
+def test_cli_flow_one_question_prints_its_escape_time(tmp_path, capsys):
+    argv = ["flow", "--qs", "0.6", "--p0s", "1e-5", "--models", "sigmoid", "--out", str(tmp_path),
+            "--figures", str(tmp_path / "figs"), "--no-progress"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "nan" not in printed and "slope needs >= 2 p0 in the window" in printed
+    line = next(x for x in printed.splitlines() if x.startswith("sigmoid") and "1e-05" in x)
+    t = next(r["T"] for r in ResultsFile(tmp_path / "flow.jsonl").rows() if r["kind"] == "escape")
+    assert f"{t:.6g}" in line
+    # one p0: no escape-time, slope, ratio or NEAR-OPT figure to draw; the trajectories have their own grid
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["flow_trajectories.png"]
+
+
+def test_figures_return_none_when_the_rows_hold_nothing_for_them(tmp_path):
+    assert all(fig([], tmp_path / f"{name}.png") is None for name, fig in plots.FIGURES.items())
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("argv, word", [
-    (["--q", "1.5"], "q"), (["--p0", "0.7"], "p0"), (["--target", "1.2"], "target"),
-    (["--models", "nope"], "model"), (["--models", "tabular-soft-random", "--p0", "1e-40"], "p0"),
+    (["--qs", "1.5"], "qs"), (["--p0s", "0.7"], "p0s"), (["--target", "1.2"], "target"),
+    (["--models", "nope"], "models"), (["--models", "tabular-soft-random", "--p0s", "1e-40"], "p0s"),
 ])
 def test_cli_flow_bad_input_exit_2_one_line(tmp_path, capsys, argv, word):
-    code = main(["flow", "--preset", "smoke", "--out", str(tmp_path / "x.jsonl"), "--figures", "", "--no-progress",
-                 *argv])
+    code = main(["flow", "--preset", "smoke", "--out", str(tmp_path), "--figures", "", "--no-progress", *argv])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith(f"tsallis-lab: error: {word}")
+    assert code == 2 and len(err) == 1 and err[0].startswith(f"tsallis-lab: error: {word} ")
 
 
 def test_cli_flow_bad_input_subprocess():
-    proc = subprocess.run([sys.executable, "-m", "tsallis_theory.cli", "flow", "--q", "-1", "--no-progress"],
+    proc = subprocess.run([sys.executable, "-m", "tsallis_theory.cli", "flow", "--qs", "-1", "--no-progress"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines() == ["tsallis-lab: error: q must be in [0, 1]; got -1"]
+    assert proc.stderr.strip().splitlines() == ["tsallis-lab: error: qs must be in [0, 1]; got -1"]
 
 
 def _ctx(tmp_path):
@@ -192,18 +249,21 @@ def test_ledger_sweep_is_reused_only_from_the_same_clean_revision(tmp_path, monk
     monkeypatch.setitem(checks.PRESETS, "default", TINY)
     monkeypatch.setitem(checks.PRESETS, "ledger", TINY)
     stale_t = 123.0
+    committed = tmp_path / "committed"
 
     def run(tier, revision, tamper=False):
         monkeypatch.setattr(R, "git_revision", lambda: revision)
         monkeypatch.setattr(checks, "_MEMO", {})
-        rows = checks.sweep_rows(L.CheckContext(tier=tier, work_dir=tmp_path))
+        rows = checks.sweep_rows(L.CheckContext(tier=tier, work_dir=tmp_path, results_dir=committed))
         if tamper:  # mark the file, as if an older code revision had written other numbers
-            path = tmp_path / "flow" / ("sweep.jsonl" if tier == "full" else "ledger.jsonl")
-            lines = path.read_text().splitlines()
-            i = next(i for i, line in enumerate(lines) if '"kind": "escape"' in line)
-            lines[i] = json.dumps(dict(json.loads(lines[i]), T=stale_t))
-            path.write_text("\n".join(lines) + "\n")
+            _tamper(study_path(tmp_path / ("flow-full" if tier == "full" else "flow-ledger"), "flow"))
         return rows
+
+    def _tamper(path):
+        lines = path.read_text().splitlines()
+        i = next(i for i, line in enumerate(lines) if '"kind": "escape"' in line)
+        lines[i] = json.dumps(dict(json.loads(lines[i]), T=stale_t))
+        path.write_text("\n".join(lines) + "\n")
 
     def stale(rows):
         return any(r["kind"] == "escape" and r["T"] == stale_t for r in rows)
@@ -217,5 +277,20 @@ def test_ledger_sweep_is_reused_only_from_the_same_clean_revision(tmp_path, monk
     assert not stale(run("full", "unknown"))
     run("fast", "abc1234", tamper=True)
     assert not stale(run("fast", "abc1234"))  # the fast tier always recomputes
-    header = ResultsFile(tmp_path / "flow" / "sweep.jsonl").header()
+    header = ResultsFile(study_path(tmp_path / "flow-full", "flow")).header()
     assert header["meta"]["git"] == "unknown"  # the recomputed file records the revision that made it
+
+    # the rows of `tsallis-lab flow` in the results folder: used (and left alone) when complete, of the
+    # default config and made by this clean revision
+    monkeypatch.setattr(R, "git_revision", lambda: "abc1234")
+    study.run(TINY, committed, progress=False)
+    _tamper(study_path(committed, "flow"))
+    before = study_path(committed, "flow").read_text()
+    assert stale(run("full", "abc1234"))
+    assert study_path(committed, "flow").read_text() == before
+    assert not stale(run("full", "def5678"))
+    study.run(TINY, committed, fresh=True, progress=False)
+    _tamper(study_path(committed, "flow"))
+    lines = study_path(committed, "flow").read_text().splitlines()
+    study_path(committed, "flow").write_text("\n".join(lines[:-3]) + "\n")  # the last task missing
+    assert not stale(run("full", "abc1234"))

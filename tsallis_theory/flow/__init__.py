@@ -4,34 +4,34 @@ NEAR-OPT). See docs/flow.md.
     >>> from tsallis_theory.flow import escape_time
     >>> escape_time("sigmoid", q=0.5, p0=1e-6)        # ≈ 2 p0^{-1/2}
 
-Modules: ``models`` (θ ↦ ln P and initialisers), ``escape`` (quadrature and ODE solvers), ``sweep`` (the default grid and its fits), ``figures``,
-``checks`` (ledger checks), ``cli`` (``tsallis-lab flow``). The exact sigmoid escape time used as the oracle
-is ``tsallis_theory.symbolic.sigmoid_escape_time_closed_form`` (mpmath, hyp2f1).
+Modules: ``models`` (θ ↦ ln P and initialisers, JAX), ``escape`` (quadrature and ODE solvers), ``fits``
+(analyses of escape-time rows: slopes, brackets, spreads; NumPy only). The study that makes the rows is
+``tsallis_theory.studies.flow`` (``tsallis-lab flow``), its figures ``tsallis_theory.plots.flow``, its ledger
+checks ``tsallis_theory.ledger.checks.flow``. The exact sigmoid escape time used as the oracle is
+``tsallis_theory.symbolic.sigmoid_escape_time_closed_form`` (mpmath, hyp2f1).
+
+The names below are loaded on first use, so that ``import tsallis_theory.flow.fits`` (the figures) does not
+load JAX.
 """
 
-from tsallis_theory.flow.escape import (
-    EscapeRecord,
-    FlowSolution,
-    Trajectory,
-    escape_integral,
-    escape_record,
-    escape_time,
-    passage_time,
-    solve_flow,
-    trajectory,
-)
-from tsallis_theory.flow.models import (
-    MLP,
-    MODEL_NAMES,
-    Chain,
-    FlowModel,
-    Sigmoid,
-    TabularLatent,
-    get_model,
-)
+import importlib
 
-__all__ = [
-    "MLP", "MODEL_NAMES", "Chain", "EscapeRecord", "FlowModel", "FlowSolution", "Sigmoid", "TabularLatent",
-    "Trajectory", "escape_integral", "escape_record", "escape_time", "get_model", "passage_time", "solve_flow",
-    "trajectory",
-]
+_EXPORTS = {
+    "EscapeRecord": "escape", "FlowSolution": "escape", "Trajectory": "escape", "escape_integral": "escape",
+    "escape_record": "escape", "escape_time": "escape", "passage_time": "escape", "solve_flow": "escape",
+    "trajectory": "escape",
+    "MLP": "models", "MODEL_NAMES": "models", "Chain": "models", "FlowModel": "models", "Sigmoid": "models",
+    "TabularLatent": "models", "get_model": "models",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

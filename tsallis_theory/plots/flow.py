@@ -1,4 +1,6 @@
-"""Figures of the gradient-flow lab, one function per figure; each reads sweep rows and never reruns.
+"""Figures of the flow study (``tsallis_theory.studies.flow``), one ``fig_<name>(rows, path)`` per figure;
+each reads the rows and never reruns them, and returns None when the rows hold too little for it (a one-p0
+grid has no slope to draw). No JAX: ``tsallis_theory.flow.fits`` is NumPy only.
 
     flow_escape_times.png   T_q against 1/p0 per model, with the bracket [I/C², I/c²] (ESC-LOWER/TIGHT)
     flow_slopes.png         fitted slope of ln T on ln(1/p0) against q, with 1 − q (ESC-TIGHT)
@@ -8,8 +10,6 @@
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
@@ -22,11 +22,6 @@ def _q_cmap():
     import matplotlib
 
     return matplotlib.colors.ListedColormap(matplotlib.colormaps["viridis"](np.linspace(0.0, 0.85, 256)))
-
-
-def _q_colors(qs):
-    cmap = _q_cmap()
-    return {q: cmap(q) for q in qs}
 
 
 def _title(rows, model):
@@ -43,18 +38,25 @@ def _grid(n):
     return nrows, ncols
 
 
+def _p0s(rows):
+    return sorted({r["p0"] for r in fits.escape_rows(rows)})
+
+
 def fig_escape_times(rows, path):
+    """T_q against 1/p0 per model with the bracket [I/C², I/c²] (ESC-LOWER, ESC-TIGHT); needs 2 p0."""
+    if len(_p0s(rows)) < 2:
+        return None
     models, qs = fits.models_of(rows), fits.qs_of(rows)
-    colors = _q_colors(qs)
+    cmap = _q_cmap()
     nrows, ncols = _grid(len(models))
     fig, axes = new_figure(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), sharex=True, squeeze=False)
     for ax, m in zip(axes.flat, models):
         for q in qs:
             rs = fits.escape_rows(rows, m, q)
             x = np.array([1 / r["p0"] for r in rs])
-            ax.fill_between(x, [r["lower"] for r in rs], [r["upper"] for r in rs], color=colors[q], alpha=0.18,
+            ax.fill_between(x, [r["lower"] for r in rs], [r["upper"] for r in rs], color=cmap(q), alpha=0.18,
                             lw=0)
-            ax.plot(x, [r["T"] for r in rs], "o-", ms=2.5, lw=0.9, color=colors[q])
+            ax.plot(x, [r["T"] for r in rs], "o-", ms=2.5, lw=0.9, color=cmap(q))
         ax.set(xscale="log", yscale="log", title=_title(rows, m))
         ax.title.set_fontsize(9)
     for ax in axes.flat[len(models):]:
@@ -73,9 +75,15 @@ def fig_escape_times(rows, path):
 
 
 def fig_slopes(rows, path):
+    """Fitted slope of ln T on ln(1/p0) against q with 1 − q, and its deviation for the plain and the
+    increment fit (ESC-TIGHT); needs 3 p0 in the fit window (the increment fit takes differences)."""
+    if not fits.escape_rows(rows):
+        return None
+    win = fits.fit_window(rows)
+    if len(fits.in_window([{"p0": p} for p in _p0s(rows)], win)) < 3:
+        return None
     models, qs = fits.models_of(rows), fits.qs_of(rows)
     qs_fit = [q for q in qs if q <= 0.9 + 1e-12]
-    win = fits.fit_window(rows)
     fig, (ax, ax2) = new_figure(1, 2, figsize=(11, 4.2))
     markers = "osD^v<>phX*"
     qq = np.linspace(0, 1, 50)
@@ -104,9 +112,13 @@ RATIO_MODELS = ("sigmoid", "chain-random", "mlp-random", "tabular-floor-symmetri
 
 
 def fig_ratios(rows, path):
-    models = [m for m in RATIO_MODELS if m in fits.models_of(rows)] or fits.models_of(rows)[:4]
+    """T_q/T_1 against 1/p0 with the theory p0^{−(1−q)}/((1−q) ln(1/p0)) (ESC-TIGHT); needs q = 1, one of
+    q = 0, 0.3, 0.5, 0.7, 0.9 and 2 p0."""
     qs = [q for q in fits.qs_of(rows) if q in (0.0, 0.3, 0.5, 0.7, 0.9)]
-    colors = _q_colors(fits.qs_of(rows))
+    if 1.0 not in fits.qs_of(rows) or not qs or len(_p0s(rows)) < 2:
+        return None
+    models = [m for m in RATIO_MODELS if m in fits.models_of(rows)] or fits.models_of(rows)[:4]
+    cmap = _q_cmap()
     fig, axes = new_figure(1, len(models), figsize=(4.2 * len(models), 3.8), squeeze=False)
     for ax, m in zip(axes[0], models):
         t1 = {r["p0"]: r["T"] for r in fits.escape_rows(rows, m, 1.0)}
@@ -114,9 +126,9 @@ def fig_ratios(rows, path):
             rs = fits.escape_rows(rows, m, q)
             p0 = np.array([r["p0"] for r in rs])
             ratio = np.array([r["T"] / t1[r["p0"]] for r in rs])
-            ax.plot(1 / p0, ratio, "o", ms=3, color=colors[q], label=f"q = {q:g}")
+            ax.plot(1 / p0, ratio, "o", ms=3, color=cmap(q), label=f"q = {q:g}")
             theory = p0 ** -(1 - q) / ((1 - q) * np.log(1 / p0))
-            ax.plot(1 / p0, theory * ratio[-1] / theory[-1], "-", lw=0.9, color=colors[q])
+            ax.plot(1 / p0, theory * ratio[-1] / theory[-1], "-", lw=0.9, color=cmap(q))
         ax.set(xscale="log", yscale="log", xlabel="1/p0", title=_title(rows, m))
         ax.title.set_fontsize(9)
     axes[0, 0].set_ylabel("escape-time ratio T_q / T_1")
@@ -131,15 +143,19 @@ TRAJECTORY_MODEL = "mlp-random"
 
 
 def fig_trajectories(rows, path):
+    """P(t) along the escape path for several q, on the flow clock and on t/T_q, and ‖s‖ along the path of
+    every model (FLOW); needs trajectory rows."""
     traj = [r for r in rows if r.get("kind") == "trajectory"]
+    if not traj:
+        return None
     models = list(dict.fromkeys(r["model"] for r in traj))
     focus = TRAJECTORY_MODEL if TRAJECTORY_MODEL in models else models[0]
-    colors = _q_colors(fits.qs_of(rows) or sorted({r["q"] for r in traj}))
+    cmap = _q_cmap()
     fig, (ax_t, ax_f, ax_s) = new_figure(1, 3, figsize=(15, 4.4))
     for r in (r for r in traj if r["model"] == focus):
         t, p = np.array(r["t"]), np.exp(r["log_p"])
-        ax_t.plot(t[1:], p[1:], "-", lw=1.3, color=colors.get(r["q"]), label=f"q = {r['q']:g}")
-        ax_f.plot(t / t[-1], p, "-", lw=1.3, color=colors.get(r["q"]), label=f"q = {r['q']:g}")
+        ax_t.plot(t[1:], p[1:], "-", lw=1.3, color=cmap(r["q"]), label=f"q = {r['q']:g}")
+        ax_f.plot(t / t[-1], p, "-", lw=1.3, color=cmap(r["q"]), label=f"q = {r['q']:g}")
     p0 = traj[0]["p0"]
     ax_t.set(xscale="log", yscale="log", xlabel="flow time t", ylabel="P(t)",
              title=f"P(t), {focus}, p0 = {p0:.0e}")
@@ -158,9 +174,14 @@ def fig_trajectories(rows, path):
 
 
 def fig_near_opt(rows, path):
+    """The NEAR-OPT spread max_q T / min_q T − 1 against ε0 with the bound ε0/(1 − ε0); needs 2 q and 2 ε0
+    on some model that can approach P = 1."""
     spread = fits.near_opt_spread(rows)
     models = list(dict.fromkeys(m for (m, _), s in spread.items() if s is not None))
     na = sorted({m for (m, _), s in spread.items() if s is None})
+    n_q = len({r["q"] for r in rows if r.get("kind") == "near_opt" and r.get("applicable")})
+    if n_q < 2 or not any(sum(s is not None for (mm, _), s in spread.items() if mm == m) >= 2 for m in models):
+        return None
     fig, ax = new_figure(1, 1, figsize=(6, 4.2))
     eps_all = sorted({e for (_, e) in spread})
     e = np.array(eps_all)
@@ -177,16 +198,10 @@ def fig_near_opt(rows, path):
     return save_figure(fig, path)
 
 
-ALL = {
-    "flow_escape_times.png": fig_escape_times,
-    "flow_slopes.png": fig_slopes,
-    "flow_ratios.png": fig_ratios,
-    "flow_trajectories.png": fig_trajectories,
-    "flow_near_opt.png": fig_near_opt,
+FIGURES = {
+    "flow_escape_times": fig_escape_times,
+    "flow_slopes": fig_slopes,
+    "flow_ratios": fig_ratios,
+    "flow_trajectories": fig_trajectories,
+    "flow_near_opt": fig_near_opt,
 }
-
-
-def write_all(rows, out_dir) -> list[Path]:
-    """Every figure of the lab from ``rows`` into ``out_dir``."""
-    out_dir = Path(out_dir)
-    return [fn(rows, out_dir / name) for name, fn in ALL.items()]

@@ -1,6 +1,10 @@
-"""The escape-time sweep: every model × p0 grid × q grid, and the NEAR-OPT passage times, as result rows.
+"""Escape times across the q-continuum: every model × p0 × q, and the NEAR-OPT passage times, as result rows
+(claims FLOW, ESC-LOWER, ESC-TIGHT, SIGMOID, NEAR-OPT; docs/flow.md).
 
-Rows (JSON lines through ``ResultsFile``, one per q):
+Under the gradient flow dθ/dt = −∇ℓ_q, d ln P/dt = P^{1−q}‖s‖² (FLOW), and the escape time from p0 to δ
+obeys I/C² ≤ T_q ≤ I/c² with I = ∫_{p0}^{δ} u^{q−2} du and c ≤ ‖s‖ ≤ C on the path (ESC-LOWER, ESC-TIGHT):
+ln T against ln(1/p0) has slope 1 − q as p0 → 0. Rows (``results.run_tasks`` into ``out/flow.jsonl``), one
+task per (kind, model, p0 or ε0), all q of a task in one solve:
 
 * ``kind="escape"``: model, p0, target, q, T, method ("quad" or "ode"), score_min/score_max (min/max ‖s‖
   between p0 and δ), I (= ∫_{p0}^{δ} u^{q−2} du), lower = I/score_max², upper = I/score_min²,
@@ -9,22 +13,24 @@ Rows (JSON lines through ``ResultsFile``, one per q):
   with the reason when the model cannot reach 1 − ε0.
 * ``kind="trajectory"``: model, p0, q, and lists t, log_p, score_norm along the escape path (for figures).
 
-A (model, p0) or (model, ε0) pair is computed for all q in one solve and written at once, so a resumed run
-skips pairs whose rows are all on disk. Figures and checks read rows; they never rerun (``fits`` analyses).
+Figures and checks read rows; they never rerun them (``tsallis_theory.flow.fits`` analyses them).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from tsallis_theory import _validate as V
+from tsallis_theory.flow import fits
 from tsallis_theory.flow.escape import Q_RANGE, escape_integral, escape_record, passage_time, trajectory
 from tsallis_theory.flow.models import MODEL_NAMES, get_model
-from tsallis_theory.results import ResultsFile
+from tsallis_theory.results import run_tasks, study_path
+
+STUDY = "flow"
 
 
 def _grid(lo_exp, hi_exp, per_decade):
@@ -32,62 +38,64 @@ def _grid(lo_exp, hi_exp, per_decade):
     return tuple(float(10.0 ** e) for e in np.linspace(hi_exp, lo_exp, n))
 
 
+def _field(default, help_text, metavar=None):
+    metadata = {"help": help_text} if metavar is None else {"help": help_text, "metavar": metavar}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
 @dataclasses.dataclass(frozen=True)
-class SweepConfig:
-    """One sweep.
+class Config:
+    """One sweep of escape times: every model × p0 × q, NEAR-OPT passages and trajectories."""
 
-    Attributes:
-      models: model names (``MODEL_NAMES``).
-      qs: commitments, each in [0, 1] (default 0, 0.1, ..., 1).
-      p0s: initial success probabilities, each in (0, target) (default 23 values, 1e-1 ... 1e-12, two per
-        decade).
-      target: δ.
-      near_opt_eps0: ε0 values of NEAR-OPT; ε1 = ε0 · near_opt_ratio.
-    """
-
-    models: tuple[str, ...] = MODEL_NAMES
-    qs: tuple[float, ...] = tuple(round(0.1 * i, 10) for i in range(11))
-    p0s: tuple[float, ...] = _grid(-12, -1, 2)
-    target: float = 0.5
-    near_opt_eps0: tuple[float, ...] = (1e-1, 1e-2, 1e-3)
-    near_opt_ratio: float = 1e-2
-    trajectory_p0: float = 1e-12
-    trajectory_qs: tuple[float, ...] = (0.0, 0.5, 0.9, 1.0)
-
-    def to_json(self):
-        return dataclasses.asdict(self)
+    models: tuple[str, ...] = _field(MODEL_NAMES, f"flow models (default: all of {', '.join(MODEL_NAMES)})",
+                                     "NAME")
+    qs: tuple[float, ...] = _field(tuple(round(0.1 * i, 10) for i in range(11)),
+                                   "commitments q, each in [0, 1] (default: 0, 0.1, ..., 1)", "Q")
+    p0s: tuple[float, ...] = _field(_grid(-12, -1, 2), "initial success probabilities p0, each in (0, target) "
+                                    "(default: 23 values 1e-1 ... 1e-12, two per decade)", "P0")
+    target: float = _field(0.5, "escape target δ in (0, 1) (default: 0.5)", "DELTA")
+    near_opt_eps0: tuple[float, ...] = _field((1e-1, 1e-2, 1e-3), "NEAR-OPT start gaps ε0, each in (0, 1): the "
+                                              "passage from P = 1 − ε0 to 1 − ε0·near_opt_ratio", "EPS0")
+    near_opt_ratio: float = _field(1e-2, "ε1/ε0 of the NEAR-OPT passage, in (0, 1)", "RATIO")
+    trajectory_p0: float = _field(1e-12, "p0 of the recorded trajectories (figures), in (0, target)", "P0")
+    trajectory_qs: tuple[float, ...] = _field((0.0, 0.5, 0.9, 1.0),
+                                              "q of the recorded trajectories, each in [0, 1]", "Q")
 
     def validate(self) -> None:
-        """One-line ValueErrors naming the bad field (before any computation)."""
-        from tsallis_theory import _validate as V
-        from tsallis_theory.flow.models import get_model
-
-        V.check_range("target", self.target, 0.0, 1.0, low_open=True, high_open=True)
-        for q in (*self.qs, *self.trajectory_qs):
-            V.check_range("q", q, *Q_RANGE)
-        for p0 in (*self.p0s, self.trajectory_p0):
-            V.check_range("p0", p0, 0.0, self.target, low_open=True, high_open=True)
-        for e in self.near_opt_eps0:
-            V.check_range("eps0", e, 0.0, 1.0, low_open=True, high_open=True)
-        if not self.models or not self.qs or not self.p0s:
-            raise ValueError("models, q and p0 must each have at least one value")
+        """One-line ValueErrors naming the bad field and its allowed range (before any computation)."""
+        for name in ("models", "qs", "p0s", "trajectory_qs"):
+            if not getattr(self, name):
+                raise ValueError(f"{name} must have at least one value")
         for name in self.models:
-            model = get_model(name)
-            lo, hi = model.log_p_range
-            for p0 in (*self.p0s, self.trajectory_p0):
-                if not lo < np.log(p0) < hi:
-                    model.init(p0)  # raises "p0 = ... cannot be reached by model ..."
+            if name not in MODEL_NAMES:
+                raise ValueError(f"models must be among {', '.join(MODEL_NAMES)}; got {name!r}")
+        V.check_range("target", self.target, 0.0, 1.0, low_open=True, high_open=True)
+        V.check_range("qs", self.qs, *Q_RANGE)
+        V.check_range("trajectory_qs", self.trajectory_qs, *Q_RANGE)
+        V.check_range("p0s", self.p0s, 0.0, self.target, low_open=True, high_open=True)
+        V.check_range("trajectory_p0", self.trajectory_p0, 0.0, self.target, low_open=True, high_open=True)
+        V.check_range("near_opt_eps0", self.near_opt_eps0, 0.0, 1.0, low_open=True, high_open=True)
+        V.check_range("near_opt_ratio", self.near_opt_ratio, 0.0, 1.0, low_open=True, high_open=True)
+        for name in self.models:
+            lo, hi = get_model(name).log_p_range
+            reach = f"({np.exp(lo):.3g}, {np.exp(hi):.3g})"
+            for field, values in (("p0s", self.p0s), ("trajectory_p0", (self.trajectory_p0,))):
+                for p0 in values:
+                    if not lo < np.log(p0) < hi:
+                        raise ValueError(f"{field} must be in {reach} for model {name!r} (the P it can reach); "
+                                         f"got {p0:g}")
             if not np.log(self.target) < hi:
-                raise ValueError(f"target = {self.target:g} cannot be reached by model {name!r}: its P lies below "
-                                 f"{np.exp(hi):.3g}")
+                raise ValueError(f"target must be below {np.exp(hi):.3g} for model {name!r} (the P it can "
+                                 f"reach); got {self.target:g}")
 
 
 PRESETS = {
-    "default": SweepConfig(),
+    "default": Config(),
     # the fast ledger tier: the slope window 1e-12 ... 1e-6 at whole decades
-    "ledger": SweepConfig(p0s=_grid(-12, -6, 1), near_opt_eps0=(1e-1, 1e-2)),
-    "smoke": SweepConfig(models=("sigmoid", "chain-random"), qs=(0.0, 0.5, 1.0), p0s=(1e-2, 1e-4, 1e-6),
-                         near_opt_eps0=(1e-1,)),
+    "ledger": Config(p0s=_grid(-12, -6, 1), near_opt_eps0=(1e-1, 1e-2)),
+    # seconds: every figure has something to draw
+    "smoke": Config(models=("sigmoid", "chain-random"), qs=(0.0, 0.5, 1.0), p0s=(1e-2, 1e-4, 1e-6),
+                    near_opt_eps0=(1e-1, 1e-2)),
 }
 
 
@@ -124,37 +132,52 @@ def _trajectory_rows(name, cfg):
             for q, t in zip(traj.q, traj.t)]
 
 
-def _complete_pairs(rows, cfg):
-    """(kind, model, p0 or eps0) triples whose rows are all on disk (all q, or the not-applicable row)."""
-    counts: dict[tuple, int] = {}
-    for r in rows:
-        key = (r["kind"], r["model"], r.get("eps0", r.get("p0")))
-        counts[key] = counts.get(key, 0) + 1
-    need = {"escape": len(cfg.qs), "near_opt": len(cfg.qs), "trajectory": len(cfg.trajectory_qs)}
-    return {k for k, n in counts.items() if n >= need[k[0]] or (k[0] == "near_opt" and n == 1 and any(
-        r.get("applicable") is False and r["model"] == k[1] and r["eps0"] == k[2] for r in rows))}
+def tasks(cfg: Config):
+    """``(key, compute)`` per (kind, model, p0 or ε0): the escape times of every (model, p0), the NEAR-OPT
+    passages of every (model, ε0), then one trajectory task per model; each task covers all q in one solve."""
+    for m in cfg.models:
+        for p0 in cfg.p0s:
+            yield ("escape", m, p0), lambda m=m, p0=p0: _escape_rows(m, p0, cfg)
+    for m in cfg.models:
+        for eps0 in cfg.near_opt_eps0:
+            yield ("near_opt", m, eps0), lambda m=m, eps0=eps0: _near_opt_rows(m, eps0, cfg)
+    for m in cfg.models:
+        yield ("trajectory", m, cfg.trajectory_p0), lambda m=m: _trajectory_rows(m, cfg)
 
 
-def run_sweep(cfg: SweepConfig, path: str | Path, *, progress: bool = True, fresh: bool = False) -> list[dict]:
-    """Compute every missing (model, p0) and (model, ε0) pair of ``cfg`` into ``path``; return all rows."""
-    from tqdm.auto import tqdm
+def run(cfg: Config, out: str | Path, *, fresh: bool = False, progress: bool = True) -> list[dict]:
+    """Compute every task of ``cfg`` not yet in ``out/flow.jsonl`` (``results.run_tasks``); return all rows.
 
+    Raises ``ValueError`` for a bad config and ``results.ConfigMismatch`` when the file holds another config
+    (unless ``fresh``)."""
     cfg.validate()
-    results = ResultsFile(path, cfg.to_json())
-    header = results.header() if Path(path).exists() and not fresh else None
-    if header is not None and header.get("config") != json.loads(json.dumps(results.config)):
-        raise ValueError(f"results file {path} holds a different sweep configuration; use --fresh or another --out")
-    results.start(fresh=fresh)
-    done = _complete_pairs(results.rows(), cfg)
-    jobs = [("escape", m, p) for m in cfg.models for p in cfg.p0s if ("escape", m, p) not in done]
-    jobs += [("near_opt", m, e) for m in cfg.models for e in cfg.near_opt_eps0 if ("near_opt", m, e) not in done]
-    jobs += [("trajectory", m, cfg.trajectory_p0) for m in cfg.models
-             if ("trajectory", m, cfg.trajectory_p0) not in done]
-    make = {"escape": _escape_rows, "near_opt": _near_opt_rows}
-    bar = tqdm(jobs, desc="flow sweep", unit="solve", disable=not progress, leave=False)
-    for kind, name, x in bar:
-        bar.set_postfix_str(f"{kind} {name} {'eps0' if kind == 'near_opt' else 'p0'}={x:.1e}")
-        rows = _trajectory_rows(name, cfg) if kind == "trajectory" else make[kind](name, x, cfg)
-        for row in rows:
-            results.append(row)
-    return results.rows()
+    return run_tasks(study_path(out, STUDY), dataclasses.asdict(cfg), tasks(cfg), fresh=fresh,
+                     progress=progress, desc="flow")
+
+
+# a grid of at most this many escape times is one question: the summary lists each T
+SMALL_GRID = 24
+
+
+def summary(rows: list[dict], cfg: Config) -> str:
+    """The fitted slope of ln T on ln(1/p0) per model and q (theory 1 − q, ESC-TIGHT) and, on a small grid,
+    every escape time T with its bracket [I/C², I/c²] (ESC-LOWER, ESC-TIGHT)."""
+    esc = fits.escape_rows(rows)
+    if not esc:
+        return "no escape times in the rows"
+    qs, win = fits.qs_of(rows), fits.fit_window(rows)
+    lines = [f"fitted slope of ln T on ln(1/p0) over p0 in [{win[0]:.0e}, {win[1]:.0e}] (theory 1 - q):",
+             f"{'model':<26}" + "".join(f"{q:>7.2g}" for q in qs)]
+    for m in fits.models_of(rows):
+        if len({r["p0"] for r in fits.in_window(fits.escape_rows(rows, m), win)}) < 2:
+            lines.append(f"{m:<26}  slope needs >= 2 p0 in the window")
+            continue
+        lines.append(f"{m:<26}" + "".join(f"{fits.slope(rows, m, q, win).slope:7.3f}" for q in qs))
+    if len(esc) <= SMALL_GRID:
+        lines += ["", f"escape time T from p0 to target {cfg.target:g} (flow time), with the bracket "
+                  "[I/C², I/c²] of ESC-LOWER/ESC-TIGHT:",
+                  f"{'model':<26}{'q':>6}{'p0':>10}{'T':>14}   bracket"]
+        for r in sorted(esc, key=lambda r: (r["model"], r["q"], -r["p0"])):
+            lines.append(f"{r['model']:<26}{r['q']:>6.3g}{r['p0']:>10.3g}{r['T']:>14.6g}   "
+                         f"[{r['lower']:.6g}, {r['upper']:.6g}]")
+    return "\n".join(lines)

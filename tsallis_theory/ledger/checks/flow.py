@@ -1,17 +1,19 @@
-"""Ledger checks of the gradient-flow lab: ESC-LOWER, ESC-TIGHT, NEAR-OPT, and the numeric evidence for FLOW
-and SIGMOID (whose symbolic proofs live in ``tsallis_theory.symbolic``). See docs/flow.md.
+"""Ledger checks of the flow study: ESC-LOWER, ESC-TIGHT, NEAR-OPT, and the numeric evidence for FLOW and
+SIGMOID (whose symbolic proofs live in ``tsallis_theory.symbolic``). See docs/flow.md.
 
-The escape-time checks read one sweep (``sweep.PRESETS``): ``ledger`` (7 p0 values, 1e-12 ... 1e-6) in the
-fast tier, ``default`` (23 p0 values, 1e-1 ... 1e-12) in the full tier. The fast tier recomputes its sweep
-on every run (a few seconds) into ``ctx.work_dir/flow/ledger.jsonl``. The full tier reads
-``.../flow/sweep.jsonl`` (the file ``tsallis-lab flow`` writes) and resumes it only when its header records
-the current git revision of a clean tree (``ResultsFile.made_by_this_revision``); otherwise it recomputes
-the sweep, so that a code change never leaves stale numbers in the ledger. Within one process the rows are
-kept in memory.
+The escape-time checks read one sweep of ``tsallis_theory.studies.flow``: preset ``ledger`` (7 p0 values,
+1e-12 ... 1e-6) in the fast tier, ``default`` (23 p0 values, 1e-1 ... 1e-12) in the full tier. The fast tier
+recomputes its sweep on every run (a few seconds) into ``ctx.work_dir/flow-ledger/flow.jsonl``. The full
+tier uses the rows of ``tsallis-lab flow`` in ``ctx.results_dir/flow.jsonl`` (read only) when that file
+holds every task of the default config and was made by the current git revision of a clean tree
+(``ResultsFile.made_by_this_revision``); otherwise it computes the sweep into
+``ctx.work_dir/flow-full/flow.jsonl``, resuming that file only under the same condition, so that a code
+change never leaves stale numbers in the ledger. Within one process the rows are kept in memory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import jax
@@ -20,28 +22,45 @@ import numpy as np
 from tsallis_theory.ledger.claims import PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
 from tsallis_theory._numerics import fit_slope
 from tsallis_theory.flow import fits
-from tsallis_theory.studies.flow import PRESETS, run_sweep
-from tsallis_theory.results import ResultsFile
+from tsallis_theory.studies import flow as study
+from tsallis_theory.studies.flow import PRESETS
+from tsallis_theory.results import ConfigMismatch, ResultsFile, study_path
 
 _MEMO: dict[str, list[dict]] = {}
-FIGURES = ("figures/flow_escape_times.png", "figures/flow_slopes.png", "figures/flow_ratios.png",
-           "figures/flow_trajectories.png", "figures/flow_near_opt.png")
 
 
-def _figures(*names):
-    return tuple(f for f in FIGURES if any(n in f for n in names) and Path(f).exists())
+def _complete_from_this_revision(path: Path, cfg) -> list[dict] | None:
+    """The rows of ``path`` when it holds every task of ``cfg`` under ``cfg`` itself and was made by this
+    clean revision; else None."""
+    results = ResultsFile(path, dataclasses.asdict(cfg))
+    if not path.exists() or not results.made_by_this_revision():
+        return None
+    try:
+        results.check_config()
+    except ConfigMismatch:
+        return None
+    # under the same config every marker on disk is one of cfg's (distinct) tasks
+    if len(results.done_tasks()) < sum(1 for _ in study.tasks(cfg)):
+        return None
+    return results.rows()
 
 
 def sweep_rows(ctx: CheckContext) -> list[dict]:
+    """The sweep of this tier (see the module docstring)."""
     preset = "ledger" if ctx.tier == "fast" else "default"
     if preset not in _MEMO:
-        # the full tier shares the file of `tsallis-lab flow` (same configuration), so it is computed once
-        path = Path(ctx.work_dir) / "flow" / ("sweep.jsonl" if preset == "default" else f"{preset}.jsonl")
-        reuse = ctx.tier == "full" and path.exists() and ResultsFile(path).made_by_this_revision()
-        try:
-            rows = run_sweep(PRESETS[preset], path, progress=False, fresh=not reuse)
-        except ValueError:  # a file from another configuration: recompute
-            rows = run_sweep(PRESETS[preset], path, progress=False, fresh=True)
+        cfg = PRESETS[preset]
+        rows = None
+        if ctx.tier == "full":
+            rows = _complete_from_this_revision(study_path(ctx.results_dir, "flow"), cfg)
+        if rows is None:
+            out = Path(ctx.work_dir) / f"flow-{'ledger' if ctx.tier == 'fast' else 'full'}"
+            path = study_path(out, "flow")
+            reuse = ctx.tier == "full" and path.exists() and ResultsFile(path).made_by_this_revision()
+            try:
+                rows = study.run(cfg, out, fresh=not reuse, progress=False)
+            except ConfigMismatch:  # a file from another configuration: recompute
+                rows = study.run(cfg, out, fresh=True, progress=False)
         _MEMO[preset] = rows
     return _MEMO[preset]
 
@@ -77,7 +96,7 @@ def verify_esc_lower(ctx: CheckContext) -> Verdict:
                 f"{min(r['p0'] for r in esc):.0e} ... {max(r['p0'] for r in esc):.0e}): "
                 f"{len(lower_bad)} below C^-2 ∫u^(q-2)du; tightest T/bound − 1 = "
                 f"{tightest[1]['min_T_over_lower'] - 1:.1e} ({tightest[0]}: the bound is sharp as p0 → 0); T_0·p0 ≥ 1/C_max² on every model ({_fmt_model_list(headline_bad)} fail).")
-    return Verdict(status, evidence, numbers, _figures("escape_times"))
+    return Verdict(status, evidence, numbers, (ctx.figure("flow_escape_times"),))
 
 
 def verify_esc_tight(ctx: CheckContext) -> Verdict:
@@ -152,7 +171,8 @@ def verify_esc_tight(ctx: CheckContext) -> Verdict:
                      f"off by up to {v['max_slope_dev']:.3f}, T_1 increments spread {v['T1_increment_spread']:.2f}")
     numbers = {"per_model": per_model, "slope_tol": fits.SLOPE_TOL, "window": fits.WINDOW,
                "assumption_holds": holds, "score_collapses": collapsed, "literal_slope_fails": literal_fail}
-    return Verdict(status, "; ".join(parts) + ".", numbers, _figures("escape_times", "slopes", "ratios"))
+    figures = tuple(ctx.figure(f"flow_{n}") for n in ("escape_times", "slopes", "ratios"))
+    return Verdict(status, "; ".join(parts) + ".", numbers, figures)
 
 
 def verify_near_opt(ctx: CheckContext) -> Verdict:
@@ -185,7 +205,7 @@ def verify_near_opt(ctx: CheckContext) -> Verdict:
                 f"({_fmt_model_list(bad)} fail); holds also where ‖s‖² is not a function of P (random inits, MLP): "
                 f"the rescaled-time path is q-independent. Not applicable (sup P < 1): {_fmt_model_list(na)}.")
     return Verdict(status, evidence, {"per_model": per_model, "not_applicable": na, "failing": bad},
-                   _figures("near_opt"))
+                   (ctx.figure("flow_near_opt"),))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -261,7 +281,7 @@ def verify_flow_numeric(ctx: CheckContext) -> Verdict:
                 f"θ-ODE vs ln-P quadrature on the {len(quad_vs_ode)} models with ‖s‖² = h(P): max rel. diff "
                 f"{worst_q:.1e}.")
     return Verdict(status, evidence, {"max_residual": worst, "per_model": per_model, "tolerance": FLOW_TOL,
-                                      "quad_vs_ode": quad_vs_ode}, _figures("trajectories"))
+                                      "quad_vs_ode": quad_vs_ode}, (ctx.figure("flow_trajectories"),))
 
 
 def _trajectory_thetas(model, p0, num):
@@ -315,4 +335,5 @@ def verify_sigmoid_numeric(ctx: CheckContext) -> Verdict:
                 f"{max(v['T_over_A_at_1e-12'] for v in const.values()):.3f} (slow approach near q = 1).")
     return Verdict(VERIFIED if ok else REFUTED, evidence,
                    {"score_sq_error": score_err, "max_rel_error": err, "tolerance": SIGMOID_TOL,
-                    "leading_constant_error": lead_err, "asymptotics": const}, _figures("escape_times"))
+                    "leading_constant_error": lead_err, "asymptotics": const},
+                   (ctx.figure("flow_escape_times"),))
