@@ -15,13 +15,15 @@ import numpy as np
 from tsallis_theory.plots._style import new_figure, save_figure
 
 _G_STYLES = (":", "-", "-.", "--")
-# escape-flow method -> (legend name, formatted with the row's fields; tab10 colour index of its family):
-# one colour per family, the q = 1 methods sharing one
+# escape-flow method -> (legend name, formatted with the row's fields; tab10 colour index and marker of its
+# family): one colour per family, the q = 1 methods sharing one
 _FAMILIES = {
-    "grpo": ("GRPO", 0), "rloo": ("RLOO", 1), "maxrl": ("MaxRL T={T:g}", 2), "pass_at_k": ("pass@{k:g}", 4),
-    "dco": ("DCO n={n:g}", 5), "iwae": ("IWAE / TRICE (q = 1)", 3), "log_likelihood": ("log-likelihood (q = 1)", 3),
-    "garl": ("GARL q={q:g}", 9), "jq": ("J_Q q={q:g}", 9),
+    "grpo": ("GRPO", 0, "o"), "rloo": ("RLOO", 1, "s"), "maxrl": ("MaxRL T={T:g}", 2, "^"),
+    "pass_at_k": ("pass@{k:g}", 4, "v"), "dco": ("DCO n={n:g}", 5, "D"),
+    "iwae": ("IWAE / TRICE (q = 1)", 3, "P"), "log_likelihood": ("log-likelihood (q = 1)", 3, "P"),
+    "garl": ("GARL q={q:g}", 9, "o"), "jq": ("J_Q q={q:g}", 9, "o"),
 }
+_OTHER = ("{method}", 7, "x")
 _Q_STYLES = {0.25: ":", 0.5: "--", 0.75: "-."}
 _VERIFIERS = (("hard", "0/1 verifier, G = {G}: slope ≈ 1"), ("soft", "soft w, G = {G}: slope 1 − q"),
               ("population", "population flow: slope 1 − q"))
@@ -91,7 +93,7 @@ def fig_ceiling(rows, path):
 
 
 def _escape_label(r) -> str:
-    name = _FAMILIES.get(r["method"], (r["method"], 7))[0].format(**r)
+    name = _FAMILIES.get(r["method"], _OTHER)[0].format(**r)
     return f"{name}: slope {r['slope']:.2f}"
 
 
@@ -108,9 +110,9 @@ def fig_escape(rows, path):
     g = esc[0]["G"]
     for ax, (verifier, title) in zip(axes[0], panels):
         for r in (x for x in esc if x["verifier"] == verifier):
-            colour = cmap(_FAMILIES.get(r["method"], ("", 7))[1])
-            ax.plot(1 / np.asarray(r["p0"]), r["times"], _Q_STYLES.get(r.get("q"), "-"), marker="o", ms=3.5,
-                    color=colour, label=_escape_label(r))
+            _, colour, marker = _FAMILIES.get(r["method"], _OTHER)
+            ax.plot(1 / np.asarray(r["p0"]), r["times"], _Q_STYLES.get(r.get("q"), "-"), marker=marker, ms=4,
+                    mfc="none", color=cmap(colour), label=_escape_label(r))
         ax.set(xscale="log", yscale="log", xlabel="1/p0", title=title.format(G=g))
         ax.title.set_fontsize(10)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1 if verifier != "hard" else 2)
