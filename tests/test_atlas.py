@@ -68,4 +68,44 @@ def test_study_commands_reject_bad_arguments_with_exit_2(capsys, tmp_path):
     assert main(["estimators", "--max-m", "4", "--out", str(tmp_path)]) == 2
     assert main(["atlas", "--group", "1", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "--max-m" in err[0] and "--group" in err[1]
+    assert len(err) == 2 and "max_m" in err[0] and "[16, 512]" in err[0] and "group" in err[1]
+    assert not list(tmp_path.iterdir())  # rejected before any row is written
+
+
+@pytest.mark.parametrize("change,field", [({"group": 1}, "group"), ({"ceiling_groups": ()}, "ceiling_groups"),
+                                          ({"ceiling_groups": (8, 2000)}, "ceiling_groups"), ({"n_p": 5}, "n_p")])
+def test_atlas_config_rejects_each_bad_field_in_one_line(change, field):
+    import dataclasses
+
+    from tsallis_theory.studies import atlas as S
+
+    with pytest.raises(ValueError, match=f"^{field} must") as info:
+        dataclasses.replace(S.Config(), **change).validate()
+    assert "\n" not in str(info.value)
+
+
+def test_atlas_study_smoke_rows_summary_and_figures(tmp_path):
+    from tsallis_theory.plots import draw_figures
+    from tsallis_theory.plots import atlas as P
+    from tsallis_theory.results import study_path
+    from tsallis_theory.studies import atlas as S
+
+    cfg = S.PRESETS["smoke"]
+    rows = S.run(cfg, tmp_path, progress=False)
+    assert study_path(tmp_path, "atlas").exists() and rows == S.run(cfg, tmp_path, progress=False)  # resumed
+    esc = [r for r in rows if r["kind"] == "escape"]
+    assert len(esc) == len(S.ESCAPE)
+    for r in esc:  # Ω(1/p0) with a 0/1 verifier; 1 − q with soft w and at the population, log(1/p0) at q = 1
+        if r["verifier"] == "hard":
+            assert abs(r["slope"] - 1) < 0.05, r
+        elif "q" in r:
+            assert abs(r["slope"] - (1 - r["q"])) < 0.05, r
+        else:
+            assert 0 < r["slope"] < 0.1, r
+    for r in (x for x in rows if x["kind"] == "ceiling"):
+        assert r["amplification"][0] == pytest.approx(r["G"] ** r["q"], rel=1e-6)  # capped at G^q for P ≪ 1/G
+    assert S.summary(rows, cfg).count("escape slope") == len(esc)
+    paths = draw_figures("atlas", rows, tmp_path / "figs")
+    assert sorted(p.name for p in paths) == sorted(f"{name}.png" for name in P.FIGURES)
+    assert all(fig([], tmp_path / "none.png") is None for fig in P.FIGURES.values())
+    assert not (tmp_path / "none.png").exists()

@@ -150,3 +150,60 @@ def test_bad_input_is_a_one_line_value_error(call, match):
     with pytest.raises(ValueError, match=match) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+# --- the study and its command (tsallis_theory.studies.estimators, tsallis-lab estimators) ---
+
+
+@pytest.mark.parametrize("change,field", [({"max_m": 8}, "max_m"), ({"max_m": 1024}, "max_m"),
+                                          ({"mc_pools": 99}, "mc_pools"), ({"mc_m": ()}, "mc_m"),
+                                          ({"mc_m": (8, 1)}, "mc_m"), ({"variance_max_m": 7}, "variance_max_m")])
+def test_estimators_config_rejects_each_bad_field_in_one_line(change, field):
+    import dataclasses
+
+    from tsallis_theory.studies import estimators as S
+
+    with pytest.raises(ValueError, match=f"^{field} must") as info:
+        dataclasses.replace(S.Config(), **change).validate()
+    assert "\n" not in str(info.value)
+
+
+def test_estimators_study_resumes_refuses_another_config_and_starts_over_with_fresh(tmp_path, capsys):
+    import json
+
+    from tsallis_theory.cli import main
+    from tsallis_theory.plots.estimators import FIGURES
+    from tsallis_theory.results import ResultsFile, study_path
+
+    path = study_path(tmp_path, "estimators")
+    base = ["estimators", "--preset", "smoke", "--out", str(tmp_path), "--no-progress"]
+
+    def mc_pools():
+        return {r["n_pools"] for r in ResultsFile(path).rows() if r["sweep"] == "mc"}
+
+    assert main([*base, "--mc-pools", "100", "--figures", str(tmp_path / "figs")]) == 0
+    out = capsys.readouterr().out
+    assert "Monte Carlo (100 pools)" in out and "exact GARL bias vs M" in out
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == sorted(f"{n}.png" for n in FIGURES)
+    assert mc_pools() == {100}
+    on_disk = path.read_bytes()
+    # resuming under the same config computes nothing and leaves the file as it was
+    assert main([*base, "--mc-pools", "100", "--figures", ""]) == 0
+    assert path.read_bytes() == on_disk
+    capsys.readouterr()
+    # another mc_pools into the same --out: exit 2, one line naming the field and the file; rows kept
+    assert main([*base, "--mc-pools", "4000", "--figures", ""]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "mc_pools: 100 on disk, 4000 requested" in err[0] and str(path) in err[0]
+    assert path.read_bytes() == on_disk
+    # --fresh starts the file over under the new config
+    assert main([*base, "--mc-pools", "4000", "--figures", "", "--fresh"]) == 0
+    assert mc_pools() == {4000}
+    assert json.loads(path.read_text().splitlines()[0])["config"]["mc_pools"] == 4000
+
+
+def test_estimators_figures_need_their_rows(tmp_path):
+    from tsallis_theory.plots.estimators import FIGURES
+
+    assert all(fig([], tmp_path / f"{name}.png") is None for name, fig in FIGURES.items())
+    assert not list(tmp_path.iterdir())

@@ -97,4 +97,5 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
           f"rewards every method is flat for P ≪ 1/G (G = 32, change {flat:.0e} from P = 1e-8 to 1e-10; GARL caps at G^q). "
           f"Soft w: GARL amplification ∝ P^{{{soft_exp[0.5]:.3f}}} (q = .5), P^{{{soft_exp[1.0]:.3f}}} (q = 1), no "
           f"ceiling. Escape-time slopes vs 1/p0 (p0 = 1e-6..1e-3): {sl}.")
-    return Verdict(VERIFIED if ok else PARTIAL, ev, numbers=nums)
+    return Verdict(VERIFIED if ok else PARTIAL, ev, numbers=nums,
+                   figures=tuple(ctx.figure(name) for name in ("atlas_amplification", "atlas_ceiling", "atlas_escape")))

@@ -138,7 +138,8 @@ def verify_var(ctx: CheckContext) -> Verdict:
           f"{mc.variance_se:.4f} vs exact {exact_pafts:.4f} ({z:+.1f} SE); Var(GARL) = {exact_garl.variance:.4f}")
     return Verdict(status, ev, numbers={"max_relative_residual": resid, "min_excess_ratio": float(min_excess),
                                         "mc_var_paft": mc.variance, "mc_se": mc.variance_se,
-                                        "exact_var_paft": exact_pafts, "var_garl": exact_garl.variance, "z": z})
+                                        "exact_var_paft": exact_pafts, "var_garl": exact_garl.variance, "z": z},
+                   figures=(ctx.figure("estimators_variance"),))
 
 
 def bias_evidence(tier: str) -> dict:
@@ -221,7 +222,8 @@ def verify_bias(ctx: CheckContext) -> Verdict:
             f"(exponents abs {sc['absolute'][0]:+.2f}, /‖∇ℓ_q‖ {sc['relative_lq'][0]:+.2f}, /‖∇ℓ_0‖ {sc['relative_l0'][0]:+.2f} at q = .5).")
     numbers = {"slopes_vs_M": {str(q): v for q, v in slopes.items()}, "remainder_slopes": {str(q): v for q, v in rem.items()},
                "evidence": {k: v for k, v in ev.items()}, "v2_absolute_holds": v2_abs, "v1_relative_l0_holds": v1_l0}
-    return Verdict(status, text, numbers=_jsonable(numbers))
+    return Verdict(status, text, numbers=_jsonable(numbers),
+                   figures=(ctx.figure("estimators_bias_vs_M"), ctx.figure("estimators_bias_vs_P")))
 
 
 def _jsonable(x):
