@@ -38,9 +38,9 @@ def matmul_peak(n: int, repeat: int = 10) -> float:
 
 def main(argv=None) -> int:
     from tsallis_theory._config import enable_x64
-    from tsallis_theory.lm.config import PRESETS
     from tsallis_theory.lm.trainer import make_trainer
     from tsallis_theory.lm.transformer import Transformer, flops_per_token
+    from tsallis_theory.studies.lm import PRESETS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="cpu", choices=sorted(PRESETS))

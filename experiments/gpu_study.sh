@@ -4,9 +4,10 @@
 #
 #   bash experiments/gpu_study.sh OUT_DIR [SECONDS]
 #
-# Writes OUT_DIR/device.txt, bench.txt, study.log (per-run summary), study.err (progress) and the result
-# rows OUT_DIR/lm_gpu/{bases,runs}.jsonl. SECONDS > 0 stops the study after that long; rerunning with the
-# same OUT_DIR and checkpoints (CKPT, default /tmp/lm_gpu_ckpt) resumes it. PRESET=smoke checks the script.
+# Writes OUT_DIR/device.txt, bench.txt, study.log (per-run summary), study.err (progress), the result
+# rows OUT_DIR/lm_gpu/{bases,runs}.jsonl and the figures OUT_DIR/figures/lm_gpu_*.png. SECONDS > 0 stops
+# the study after that long; rerunning with the same OUT_DIR and checkpoints (CKPT, default
+# /tmp/lm_gpu_ckpt) resumes it. PRESET=smoke checks the script.
 set -uo pipefail
 out=${1:?usage: gpu_study.sh OUT_DIR [SECONDS]}
 limit=${2:-0}
@@ -18,7 +19,8 @@ python3 -c 'import jax, sys; print("python", sys.version.split()[0], "jax", jax.
   | tee "$out/device.txt"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >>"$out/device.txt" 2>/dev/null
 timeout 150 python3 experiments/bench_lm.py --preset "$preset" 2>&1 | tee "$out/bench.txt"
-study=(python3 -m tsallis_theory.cli lm --preset "$preset" --out "$out/lm_$preset" --ckpt "${CKPT:-/tmp/lm_${preset}_ckpt}")
+study=(python3 -m tsallis_theory.cli lm --preset "$preset" --out "$out" --figures "$out/figures"
+       --ckpt "${CKPT:-/tmp/lm_${preset}_ckpt}")
 if [ "$limit" -gt 0 ]; then study=(timeout "$limit" "${study[@]}"); fi
 "${study[@]}" 2>"$out/study.err" | tee "$out/study.log"
 rc=${PIPESTATUS[0]}

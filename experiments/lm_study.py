@@ -1,6 +1,6 @@
 """Entry point for the small-LM study: same as ``tsallis-lab lm`` (see docs/lm.md).
 
-    python experiments/lm_study.py --preset cpu --out experiments/results/lm_cpu
+    python experiments/lm_study.py --preset cpu --out /tmp/lm     (rows in /tmp/lm/lm_cpu)
 """
 
 import sys

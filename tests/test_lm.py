@@ -1,21 +1,21 @@
 """Small-LM lab: task and verifier, tabular policy vs enumeration, transformer causality and KV cache,
 trainer, checkpoints and resume, bad input (claims LM-COLD, LM-WARM, LM-NOISE)."""
 
-import json
-
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from tsallis_theory.lm import checkpoints as C
-from tsallis_theory.lm.objectives import grpo_advantage, parse_method
+from tsallis_theory.lm.configs import TaskConfig, TrainConfig, TransformerConfig
+from tsallis_theory.lm.methods import parse_method
+from tsallis_theory.lm.objectives import grpo_advantage
 from tsallis_theory.lm.sampling import sample_sequence
 from tsallis_theory.lm.tabular import TabularPolicy
-from tsallis_theory.lm.task import TaskConfig, assemble, corrupt, rationale_correct, sample_problems, verify
-from tsallis_theory.lm.trainer import TrainConfig, make_trainer, train
-from tsallis_theory.lm.transformer import Transformer, TransformerConfig
+from tsallis_theory.lm.task import assemble, corrupt, free_mask, rationale_correct, sample_problems, verify
+from tsallis_theory.lm.trainer import make_trainer
+from tsallis_theory.lm.transformer import Transformer
+from tsallis_theory.studies._lm_loop import train
 
 TASK = TaskConfig(modulus=3, chain_length=2)
 TINY64 = TransformerConfig(d_model=8, n_layers=2, n_heads=2, d_ff=16, dtype="float64")
@@ -109,7 +109,7 @@ def test_kv_cache_equals_full_forward_and_naive_sampler(tiny_model, key):
         logits, cache = tiny_model.decode_step(seq[pos], pos, cache)
         np.testing.assert_allclose(logits, full[pos], rtol=1e-10, atol=1e-12)
     # sampling with the cache == re-running the full sequence at every step, with the same keys
-    template, free = seq, TASK.free_mask()
+    template, free = seq, free_mask(TASK)
     for s in range(5):
         k = jax.random.fold_in(key, s)
         cached = sample_sequence(tiny_model, k, template, free)

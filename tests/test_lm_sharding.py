@@ -10,9 +10,9 @@ SCRIPT = textwrap.dedent("""
     import jax, numpy as np
     jax.config.update("jax_enable_x64", True)
     assert len(jax.devices()) == 2, jax.devices()
-    from tsallis_theory.lm.task import TaskConfig
-    from tsallis_theory.lm.transformer import Transformer, TransformerConfig
-    from tsallis_theory.lm.trainer import TrainConfig, make_trainer
+    from tsallis_theory.lm.configs import TaskConfig, TrainConfig, TransformerConfig
+    from tsallis_theory.lm.transformer import Transformer
+    from tsallis_theory.lm.trainer import make_trainer
     from tsallis_theory.lm.sharding import data_mesh
     task = TaskConfig(3, 2)
     pol = Transformer(jax.random.PRNGKey(0), task, TransformerConfig(8, 1, 2, 16, dtype="float64"))
@@ -49,9 +49,9 @@ def test_batch_must_divide_devices():
     import pytest
 
     from tsallis_theory.lm.sharding import data_mesh
+    from tsallis_theory.lm.configs import TaskConfig, TrainConfig
     from tsallis_theory.lm.tabular import TabularPolicy
-    from tsallis_theory.lm.task import TaskConfig
-    from tsallis_theory.lm.trainer import TrainConfig, make_trainer
+    from tsallis_theory.lm.trainer import make_trainer
 
     class FakeMesh:
         size = 2

@@ -2,80 +2,80 @@
 
 Procedure (docs/lm.md), all supervised (cross-entropy on gold rationale and answer, Adam):
 
-1. Stage A ("warm"): ``warm_steps`` steps on gold sequences whose answer is written in the target digit
-   alphabet with probability ``warm_digit_frac`` and in the letter alphabet otherwise. The model learns
-   the reasoning (the rationale) and splits its answer mass between the two alphabets: P ≈ warm_digit_frac.
-2. Stage B ("cold"): continue on letter-only answers. The digit mass decays; every ``measure_every``
-   steps p0 is measured on held-out prompts, and the first checkpoint at or below each target in
-   ``p0_targets`` is kept. The rationale skill is unchanged (same gold rationales), only the output
-   format drifts, like an LM that can reason but was never told the answer format (the paper's cold start).
+1. Stage A ("warm", ``warm_stage``): at least ``warm_steps`` steps on gold sequences whose answer is
+   written in the target digit alphabet with probability ``warm_digit_frac`` and in the letter alphabet
+   otherwise, continued until the held-out rationale accuracy reaches ``warm_min_rationale_acc``. The model
+   learns the reasoning (the rationale) and splits its answer mass between the alphabets: P ≈ warm_digit_frac.
+2. Stage B ("cold", ``cold_stage``): continue from the warm model on letter-only answers. The digit mass
+   decays; every ``measure_every`` steps p0 is measured on held-out prompts, and the first model at or below
+   each target in ``p0_targets`` is kept as base ``cold-<target>``. The rationale skill is unchanged (same
+   gold rationales), only the output format drifts, like an LM that can reason but was never told the
+   answer format (the paper's cold start).
 
 p0 is the measured mean P = E_x E_{z~p(z|x)} p(y*|x, z) on ``measure_prompts`` held-out prompts with
-``measure_k`` rationales each (teacher-forced w, an unbiased estimate), never assumed.
+``measure_k`` rationales each (teacher-forced w, an unbiased estimate; ``evaluation``), never assumed.
+
+The stages are generators of ``Progress`` events (one per step), so that whoever runs them decides about
+progress display and checkpoint files; this module computes only.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+from typing import Any, Callable, Iterator, NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
 
-from tsallis_theory.lm import checkpoints as C
-from tsallis_theory.lm.task import TaskConfig, assemble, sample_problems
-from tsallis_theory.lm.trainer import TrainConfig, make_trainer
-from tsallis_theory.lm.transformer import Transformer, TransformerConfig
+from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TransformerConfig, cold_base_name
+from tsallis_theory.lm.evaluation import eval_key, make_evaluator
+from tsallis_theory.lm.task import assemble, sample_problems
+from tsallis_theory.lm.transformer import Transformer
+
+WARM_MEASURE_EVERY = 100  # stage A checks its rationale accuracy every this many steps
+COLD_FOLD = 10_000_000  # fold_in offset of stage B's data keys (stage A uses 1 + step)
 
 
-@dataclasses.dataclass(frozen=True)
-class PretrainConfig:
-    """Base-checkpoint procedure.
+class Progress(NamedTuple):
+    """One step of a stage.
 
     Attributes:
-      warm_steps: minimum stage A steps (mixed answer alphabets).
-      warm_max_steps: stage A continues (in blocks of 100 steps) until the held-out rationale accuracy
-        reaches ``warm_min_rationale_acc``, at most this many steps (the reasoning skill appears after a
-        plateau whose length varies with the seed).
-      warm_min_rationale_acc: rationale accuracy that ends stage A.
-      warm_digit_frac: probability that a stage-A answer uses the target digit alphabet.
-      cold_max_steps: cap on stage B steps (letter-only answers).
-      p0_targets: decreasing p0 levels at which stage-B checkpoints are kept.
-      measure_every: stage-B steps between p0 measurements.
-      measure_prompts: held-out prompts per p0 measurement.
-      measure_k: rationales sampled per prompt per p0 measurement.
-      batch: sequences per step.
-      lr_warm: Adam learning rate of stage A.
-      lr_cold: Adam learning rate of stage B (small, so that p0 decays through the targets gradually).
-      seed: seed of the initialisation and the data.
+      step: steps done in this stage.
+      model: the model after them.
+      metrics: held-out metrics when measured at this step (``measure``), else None.
+      kept: base records kept at this step, each a checkpoint of ``model``: {"name", "stage", "steps",
+        "p0", ...held-out metrics} (stage B adds "target").
     """
 
-    warm_steps: int = 600
-    warm_max_steps: int = 4000
-    warm_min_rationale_acc: float = 0.95
-    warm_digit_frac: float = 0.9
-    cold_max_steps: int = 3000
-    p0_targets: tuple[float, ...] = (0.3, 0.1, 0.03, 0.01, 0.003, 0.001)
-    measure_every: int = 5
-    measure_prompts: int = 256
-    measure_k: int = 8
-    batch: int = 64
-    lr_warm: float = 1e-3
-    lr_cold: float = 1e-4
-    seed: int = 0
-
-    def __post_init__(self):
-        if not 0.0 < self.warm_digit_frac <= 1.0:
-            raise ValueError(f"warm_digit_frac must be in (0, 1]; got {self.warm_digit_frac}")
-        t = tuple(self.p0_targets)
-        if not t or any(not 0 < x < 1 for x in t) or list(t) != sorted(t, reverse=True):
-            raise ValueError(f"p0_targets must be decreasing values in (0, 1); got {t}")
+    step: int
+    model: Any
+    metrics: dict[str, float] | None = None
+    kept: tuple[dict[str, Any], ...] = ()
 
 
-def _sft_step_fn(task: TaskConfig, batch: int, digit_frac: float, optimizer):
-    p, r = task.prompt_len, task.rationale_len
+def init_model(task: TaskConfig, model_cfg: TransformerConfig, pre: PretrainConfig) -> Transformer:
+    """The untrained transformer of the procedure (its initialisation is keyed by ``pre.seed``)."""
+    return Transformer(jax.random.fold_in(jax.random.PRNGKey(pre.seed), 0), task, model_cfg)
+
+
+def make_measure(task: TaskConfig, model, pre: PretrainConfig) -> Callable[[Any], dict[str, float]]:
+    """``measure(model) -> metrics``: held-out mean P (p0), p@1, maj@k and rationale accuracy on
+    ``pre.measure_prompts`` prompts × ``pre.measure_k`` samples, the same prompts at every call."""
+    evaluate = make_evaluator(task, model, pre.measure_prompts, pre.measure_k)
+    key = eval_key(pre.seed + 7)
+
+    def measure(model_) -> dict[str, float]:
+        return {k: float(v) for k, v in evaluate(eqx.filter(model_, eqx.is_inexact_array), key).items()}
+
+    return measure
+
+
+def make_sft_step(task: TaskConfig, batch: int, digit_frac: float, optimizer):
+    """Jitted ``step(model, opt_state, key) -> (model, opt_state, loss)``: one Adam step of cross-entropy on
+    the rationale, the ANS marker and the answer of ``batch`` gold sequences, the answer in digits with
+    probability ``digit_frac`` and in letters otherwise."""
+    p = task.prompt_len
 
     def loss(model, seq_NT):
         logp_NTV = jax.nn.log_softmax(jax.vmap(model)(seq_NT[:, :-1]).astype(jnp.float32), -1)
@@ -97,87 +97,54 @@ def _sft_step_fn(task: TaskConfig, batch: int, digit_frac: float, optimizer):
     return step
 
 
-def base_config(task: TaskConfig, model_cfg: TransformerConfig, pre: PretrainConfig) -> dict[str, Any]:
-    return {"task": dataclasses.asdict(task), "model": dataclasses.asdict(model_cfg),
-            "pretrain": dataclasses.asdict(pre)}
+def _data_key(pre: PretrainConfig, i: int):
+    return jax.random.fold_in(jax.random.PRNGKey(pre.seed), i)
 
 
-def measure(task: TaskConfig, model, pre: PretrainConfig, evaluator=None) -> dict[str, float]:
-    """Held-out mean P (p0), p@1, maj@k and rationale accuracy of ``model`` on the target task."""
-    if evaluator is None:
-        cfg = TrainConfig(method="sft", eval_prompts=pre.measure_prompts, eval_k=pre.measure_k, seed=pre.seed + 7)
-        evaluator = make_trainer(task, cfg, model).evaluate
-    ev = evaluator(eqx.filter(model, eqx.is_inexact_array))
-    return {k: float(v) for k, v in ev.items()}
-
-
-def build_bases(task: TaskConfig, model_cfg: TransformerConfig, pre: PretrainConfig, out_dir,
-                progress: bool = True, strict: bool = True) -> list[dict[str, Any]]:
-    """Run (or reuse) the procedure; returns one record per base checkpoint:
-    {"name", "path", "steps", "p0", ...held-out metrics}. Names: "warm", "cold-<target>".
-
-    ``strict``: raise if stage B ends before every p0 target is reached (else return those reached)."""
-    from pathlib import Path
-
-    from tqdm.auto import tqdm
-
-    out = Path(out_dir)
-    config = base_config(task, model_cfg, pre)
-    key = jax.random.PRNGKey(pre.seed)
-    model = Transformer(jax.random.fold_in(key, 0), task, model_cfg)
-    cfg_eval = TrainConfig(method="sft", eval_prompts=pre.measure_prompts, eval_k=pre.measure_k, seed=pre.seed + 7)
-    evaluator = make_trainer(task, cfg_eval, model).evaluate
-    if C.exists(out / "done"):  # reuse
-        _, extra = C.load(out / "done", {}, config, kind="bases")
-        return extra["records"]
-
-    warm_opt = optax.adam(pre.lr_warm)
-    step = _sft_step_fn(task, pre.batch, pre.warm_digit_frac, warm_opt)
-    opt_state = warm_opt.init(eqx.filter(model, eqx.is_inexact_array))
-    bar = tqdm(total=pre.warm_steps, desc="pretrain stage A", leave=False, disable=not progress)
+def warm_stage(task: TaskConfig, model, pre: PretrainConfig, measure) -> Iterator[Progress]:
+    """Stage A from ``model`` (``init_model``): one ``Progress`` per step; the last one keeps the "warm" base."""
+    optimizer = optax.adam(pre.lr_warm)
+    step = make_sft_step(task, pre.batch, pre.warm_digit_frac, optimizer)
+    opt_state = optimizer.init(eqx.filter(model, eqx.is_inexact_array))
     i, ev = 0, {"rationale_acc": 0.0}
     while i < pre.warm_steps or (ev["rationale_acc"] < pre.warm_min_rationale_acc and i < pre.warm_max_steps):
-        model, opt_state, _ = step(model, opt_state, jax.random.fold_in(key, 1 + i))
+        model, opt_state, _ = step(model, opt_state, _data_key(pre, 1 + i))
         i += 1
-        bar.update(1)
-        if i % 100 == 0:
-            ev = measure(task, model, pre, evaluator)
-            bar.set_postfix(rationale_acc=f"{ev['rationale_acc']:.3f}")
-    bar.close()
-    rec = {"name": "warm", "path": str(out / "warm"), "stage": "A", "steps": i, **measure(task, model, pre, evaluator)}
-    warm_steps = i
-    rec["p0"] = rec["eval_mean_P"]
-    C.save(out / "warm", model, config, kind="base", extra=rec)
-    records = [rec]
+        if i % WARM_MEASURE_EVERY == 0:
+            ev = measure(model)
+            yield Progress(i, model, ev)
+        else:
+            yield Progress(i, model)
+    ev = measure(model)
+    yield Progress(i, model, ev, ({"name": "warm", "stage": "A", "steps": i, **ev, "p0": ev["eval_mean_P"]},))
 
-    cold_opt = optax.adam(pre.lr_cold)
-    step = _sft_step_fn(task, pre.batch, 0.0, cold_opt)
-    opt_state = cold_opt.init(eqx.filter(model, eqx.is_inexact_array))
+
+def cold_stage(task: TaskConfig, model, pre: PretrainConfig, measure, warm_steps: int,
+               strict: bool = True) -> Iterator[Progress]:
+    """Stage B from the warm base ``model`` (trained ``warm_steps`` steps): one ``Progress`` per step, keeping
+    ``cold-<target>`` at the first measurement at or below each target; ends when every target is kept.
+
+    ``strict``: raise RuntimeError if ``cold_max_steps`` end before every target is reached (else stop with
+    those reached)."""
+    optimizer = optax.adam(pre.lr_cold)
+    step = make_sft_step(task, pre.batch, 0.0, optimizer)
+    opt_state = optimizer.init(eqx.filter(model, eqx.is_inexact_array))
     targets = list(pre.p0_targets)
-    bar = tqdm(range(1, pre.cold_max_steps + 1), desc="pretrain stage B", leave=False, disable=not progress)
-    for i in bar:
-        model, opt_state, _ = step(model, opt_state, jax.random.fold_in(key, 10_000_000 + i))
+    ev = {"eval_mean_P": float("nan")}
+    for i in range(1, pre.cold_max_steps + 1):
+        model, opt_state, _ = step(model, opt_state, _data_key(pre, COLD_FOLD + i))
         if i % pre.measure_every:
+            yield Progress(i, model)
             continue
-        ev = measure(task, model, pre, evaluator)
-        bar.set_postfix(p0=f"{ev['eval_mean_P']:.3g}")
+        ev = measure(model)
+        kept = []
         while targets and ev["eval_mean_P"] <= targets[0]:
-            name = f"cold-{targets[0]:g}"
-            rec = {"name": name, "path": str(out / name), "stage": "B", "target": targets[0],
-                   "steps": warm_steps + i, **ev, "p0": ev["eval_mean_P"]}
-            C.save(out / name, model, config, kind="base", extra=rec)
-            records.append(rec)
+            kept.append({"name": cold_base_name(targets[0]), "stage": "B", "target": targets[0],
+                         "steps": warm_steps + i, **ev, "p0": ev["eval_mean_P"]})
             targets.pop(0)
+        yield Progress(i, model, ev, tuple(kept))
         if not targets:
-            break
+            return
     if targets and strict:
         raise RuntimeError(f"stage B reached p0 = {ev['eval_mean_P']:.3g} after {pre.cold_max_steps} steps; "
                            f"targets {targets} not reached (raise cold_max_steps or lr_cold)")
-    C.save(out / "done", {}, config, kind="bases", extra={"records": records})
-    return records
-
-
-def load_base(path, task: TaskConfig, model_cfg: TransformerConfig, pre: PretrainConfig):
-    """A base checkpoint as a Transformer (ValueError for another config or a corrupted file)."""
-    like = Transformer(jax.random.PRNGKey(0), task, model_cfg)
-    return C.load(path, like, base_config(task, model_cfg, pre), kind="base")

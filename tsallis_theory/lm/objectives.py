@@ -5,7 +5,8 @@ For prompt b and rollout m the loss-gradient estimate is
     ĝ = Σ_{b,m} [ c_z · ∇log p(z_bm|x_b) + c_gold · ∇log p(y*_b|x_b, z_bm) + c_hat · ∇log p(ŷ_bm|x_b, z_bm) ] / B
 
 (c_gold is the pathwise part of GARL/PAFT on the teacher-forced answer likelihood w = p(y*|x, z);
-c_hat acts on the sampled answer, as policy-gradient methods with a hard verifier do). Methods:
+c_hat acts on the sampled answer, as policy-gradient methods with a hard verifier do). Methods (names
+parsed by ``methods.parse_method``):
 
   grpo          hard reward r = [ŷ = y*], advantage (r − mean_G r)/(std_G r + 1e-4)   (GRPO)
   rb-rloo       GARL q = 0 in RLOO form: Rao–Blackwellised REINFORCE with leave-one-out baseline
@@ -18,57 +19,13 @@ c_hat acts on the sampled answer, as policy-gradient methods with a hard verifie
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from tsallis_theory.estimators import garl_rloo, paft
-
-FIXED_METHODS = ("grpo", "rb-rloo", "schedule", "sft")
-Q_METHODS = ("garl", "paft")
-
-
-@dataclasses.dataclass(frozen=True)
-class Method:
-    """A parsed method name: ``kind`` in grpo | garl | paft | schedule | sft and its q (None if unused)."""
-
-    name: str
-    kind: str
-    q: float | None = None
-
-    @property
-    def uses_gold_rationale(self) -> bool:
-        return self.kind == "sft"
-
-    @property
-    def compiled_kind(self) -> str:
-        """The coefficient rule the compiled train step runs: the schedule is GARL with a step-dependent q,
-        and every q is data (``q_plan``), so garl-<q>, rb-rloo and schedule share one compilation."""
-        return "garl" if self.kind == "schedule" else self.kind
-
-
-def parse_method(name: str) -> Method:
-    """'grpo', 'rb-rloo', 'garl-0.75', 'paft-1', 'schedule' or 'sft' → Method; ValueError otherwise."""
-    if not isinstance(name, str):
-        raise ValueError(f"method must be a string; got {type(name).__name__}")
-    key = name.strip().lower()
-    if key == "rb-rloo":
-        return Method(key, "garl", 0.0)
-    if key in FIXED_METHODS:
-        return Method(key, key)
-    kind, sep, q_text = key.partition("-")
-    if kind in Q_METHODS and sep:
-        try:
-            q = float(q_text)
-        except ValueError:
-            raise ValueError(f"method {name!r}: q must be a number in [0, 1]; got {q_text!r}") from None
-        if not 0.0 <= q <= 1.0:
-            raise ValueError(f"method {name!r}: q must be in [0, 1]; got {q:g}")
-        return Method(key, kind, q)
-    raise ValueError(f"unknown method {name!r}; known: grpo, rb-rloo, garl-<q>, paft-<q> (q in [0, 1]), "
-                     "schedule, sft")
+from tsallis_theory.lm.methods import Method
 
 
 class Coefficients(NamedTuple):

@@ -1,6 +1,6 @@
 """KV-cached autoregressive sampling under ``lax.scan``.
 
-The task's layout is static (``TaskConfig.free_mask``): the prompt and the ANS marker are forced, the
+The task's layout is static (``task.free_mask``): the prompt and the ANS marker are forced, the
 rationale and answer positions are sampled at temperature 1. One scan step feeds the token at position t
 into the cache and chooses the token at t + 1, so a rollout costs T - 1 cached decode steps.
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+
+from tsallis_theory.lm.task import free_mask
 
 
 def sample_sequence(model, key, template_T, free_T):
@@ -40,6 +42,6 @@ def sample_rollout(model, key, prompt_P):
     task = model.task
     template_T = jnp.concatenate([prompt_P, jnp.zeros(task.rationale_len, prompt_P.dtype),
                                   jnp.array([task.ans, 0], prompt_P.dtype)])
-    seq_T = sample_sequence(model, key, template_T, task.free_mask())
+    seq_T = sample_sequence(model, key, template_T, free_mask(task))
     p, r = task.prompt_len, task.rationale_len
     return seq_T[p:p + r], seq_T[-1]

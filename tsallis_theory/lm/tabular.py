@@ -13,7 +13,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from tsallis_theory.lm.task import TaskConfig
+from tsallis_theory.lm.configs import TaskConfig
 
 MAX_TABLE = 5_000_000
 

@@ -13,83 +13,25 @@ alphabet): base checkpoints are pretrained to answer mostly in letters, which th
 so the target task starts cold exactly as the paper's does when the output format is not instructed
 (docs/lm.md). Label noise (LM-NOISE) replaces y* by the corrupted value (y* + 1) mod m with probability ε.
 
-Problems are generated on the fly from a PRNG key (no data files); difficulty is (chain_length, modulus).
+Problems are generated on the fly from a PRNG key (no data files); difficulty is (chain_length, modulus),
+the fields of ``configs.TaskConfig``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from tsallis_theory.lm.configs import TaskConfig
 
-@dataclasses.dataclass(frozen=True)
-class TaskConfig:
-    """The modular-chain task.
 
-    Attributes:
-      modulus: m, the size of Z_m (values and addends); 2 <= m <= 64.
-      chain_length: L, the number of additions; the rationale holds L - 1 intermediate values; L >= 2.
-    """
-
-    modulus: int = 7
-    chain_length: int = 4
-
-    def __post_init__(self):
-        if not 2 <= int(self.modulus) <= 64:
-            raise ValueError(f"modulus must be in [2, 64]; got {self.modulus}")
-        if not 2 <= int(self.chain_length) <= 64:
-            raise ValueError(f"chain_length must be in [2, 64]; got {self.chain_length}")
-
-    # vocabulary
-    @property
-    def bos(self) -> int:
-        return 2 * self.modulus
-
-    @property
-    def sep(self) -> int:
-        return 2 * self.modulus + 1
-
-    @property
-    def ans(self) -> int:
-        return 2 * self.modulus + 2
-
-    @property
-    def vocab_size(self) -> int:
-        return 2 * self.modulus + 3
-
-    def digit(self, value):
-        """Token of a value in the target (digit) alphabet."""
-        return value
-
-    def letter(self, value):
-        """Token of a value in the pretraining (letter) alphabet."""
-        return value + self.modulus
-
-    # layout
-    @property
-    def prompt_len(self) -> int:
-        return self.chain_length + 3
-
-    @property
-    def rationale_len(self) -> int:
-        return self.chain_length - 1
-
-    @property
-    def seq_len(self) -> int:
-        return self.prompt_len + self.rationale_len + 2
-
-    @property
-    def answer_pos(self) -> int:
-        return self.seq_len - 1
-
-    def free_mask(self) -> jax.Array:
-        """(T,) bool: positions the policy samples (rationale and answer); the rest is prompt or forced."""
-        t = jnp.arange(self.seq_len)
-        rationale = (t >= self.prompt_len) & (t < self.prompt_len + self.rationale_len)
-        return rationale | (t == self.answer_pos)
+def free_mask(task: TaskConfig) -> jax.Array:
+    """(T,) bool: positions the policy samples (rationale and answer); the rest is prompt or forced."""
+    t = jnp.arange(task.seq_len)
+    rationale = (t >= task.prompt_len) & (t < task.prompt_len + task.rationale_len)
+    return rationale | (t == task.answer_pos)
 
 
 class Problems(NamedTuple):

@@ -1,10 +1,10 @@
-"""One training loop for every method and every policy (claims LM-COLD, LM-WARM, LM-NOISE).
+"""The jitted trainer core for every method and every policy (claims LM-COLD, LM-WARM, LM-NOISE).
 
 ``make_trainer(task, cfg, policy)`` returns jitted pure functions over an explicit ``TrainState``:
 
     init(policy, cfg=None) -> TrainState
     train_chunk(state) -> (state, metrics)       cfg.chunk steps under lax.scan; metrics are (chunk,) arrays
-    evaluate(params, seed=None) -> dict          held-out p@1, p@k, maj@k, mean P, contamination
+    evaluate(params, seed=None) -> dict          held-out p@1, p@k, maj@k, mean P, contamination (``evaluation``)
 
 What differs between the runs of a study (q, the schedule's switch step, the noise rate ε, the seed) is data
 in the state (``RunKnobs``, the key), not a constant of the compiled program: one trainer serves every run
@@ -20,6 +20,9 @@ Per-step metrics: mean_P (mean teacher-forced w on the clean label, an unbiased 
 success probability P), contamination (mean w on the corrupted label), reward (hard verifier on sampled
 answers, against the training label), max_advantage (largest per-rollout advantage, for GARL c_m/M^q:
 the paper's Fig 3 signal), grad_norm (‖ĝ‖) and q.
+
+This module computes and does no I/O: the host loop that runs chunks, evaluates between them, writes
+checkpoints and shows progress is the study's (``tsallis_theory.studies._lm_loop.train``).
 """
 
 from __future__ import annotations
@@ -33,70 +36,12 @@ import jax.numpy as jnp
 import optax
 
 from tsallis_theory.lm import objectives as O
-from tsallis_theory.lm.task import TaskConfig, corrupt, rationale_correct, sample_problems, verify
-
-EVAL_FOLD = 1_000_003  # fold_in constant separating held-out prompts from training draws
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """One training run.
-
-    Attributes:
-      method: grpo | rb-rloo | garl-<q> | paft-<q> | schedule | sft (see ``objectives``).
-      steps: number of optimiser steps (the budget).
-      batch_prompts: B, fresh prompts per step (divisible by the number of devices when sharded).
-      group_size: M, rollouts per prompt (the paper uses 32); M >= 2.
-      lr: learning rate.
-      optimizer: "sgd" (the theory's gradient flow, discretised; default) or "adam".
-      max_grad_norm: clip ‖ĝ‖ to this value; 0 disables clipping.
-      lr_rescale: multiply GARL/PAFT by M^{-q} as the paper's Alg 1/2 do.
-      noise_eps: ε, probability that a training answer is replaced by the corrupted label (LM-NOISE).
-      schedule_switch: step at which the ``schedule`` method switches from q = 1 to q = 0.
-      escape_delta: δ, the theory's fixed target (δ = 1/2).
-      escape_window: escape = first step t whose mean_P averaged over steps t..t+window-1 reaches δ (the
-        average smooths the per-step estimate; with window 1 it is the first single-step crossing).
-      stop_on_escape: end the run at the end of the chunk in which it escaped.
-      chunk: steps per jitted scan; held-out evaluation and checkpoints happen between chunks.
-      eval_prompts: E, held-out prompts for evaluation.
-      eval_k: k, samples per held-out prompt for p@k and maj@k.
-      seed: seed of every random draw of the run.
-    """
-
-    method: str = "garl-1"
-    steps: int = 100
-    batch_prompts: int = 8
-    group_size: int = 8
-    lr: float = 0.1
-    optimizer: str = "sgd"
-    max_grad_norm: float = 0.0
-    lr_rescale: bool = False
-    noise_eps: float = 0.0
-    schedule_switch: int = 50
-    escape_delta: float = 0.5
-    escape_window: int = 10
-    stop_on_escape: bool = False
-    chunk: int = 10
-    eval_prompts: int = 64
-    eval_k: int = 8
-    seed: int = 0
-
-    def __post_init__(self):
-        O.parse_method(self.method)
-        for name, low in (("steps", 1), ("batch_prompts", 1), ("group_size", 2), ("chunk", 1), ("escape_window", 1),
-                          ("eval_prompts", 1), ("eval_k", 1)):
-            if int(getattr(self, name)) < low:
-                raise ValueError(f"{name} must be >= {low}; got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0; got {self.lr}")
-        if self.optimizer not in ("sgd", "adam"):
-            raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {self.optimizer!r}")
-        if not 0.0 <= self.noise_eps < 0.5:
-            raise ValueError(f"noise_eps must be in [0, 0.5); got {self.noise_eps}")
-        if not 0.0 < self.escape_delta <= 1.0:
-            raise ValueError(f"escape_delta must be in (0, 1]; got {self.escape_delta}")
-        if self.max_grad_norm < 0:
-            raise ValueError(f"max_grad_norm must be >= 0; got {self.max_grad_norm}")
+from tsallis_theory.lm.configs import TaskConfig, TrainConfig
+from tsallis_theory.lm.evaluation import eval_key, make_evaluator
+from tsallis_theory.lm.methods import parse_method
+from tsallis_theory.lm.policy import log_probs_batch, sample_batch
+from tsallis_theory.lm.sharding import constrain_batch
+from tsallis_theory.lm.task import corrupt, sample_problems
 
 
 class RunKnobs(NamedTuple):
@@ -110,7 +55,7 @@ class RunKnobs(NamedTuple):
 
 def run_knobs(cfg: TrainConfig) -> RunKnobs:
     """The per-run values of ``cfg`` as arrays (q in the float dtype in force, the switch step as int32)."""
-    q_before, q_after, switch = O.q_plan(O.parse_method(cfg.method), cfg.schedule_switch)
+    q_before, q_after, switch = O.q_plan(parse_method(cfg.method), cfg.schedule_switch)
     dt = jnp.result_type(float)
     return RunKnobs(jnp.asarray(q_before, dt), jnp.asarray(q_after, dt), jnp.asarray(switch, jnp.int32),
                     jnp.asarray(cfg.noise_eps, dt))
@@ -123,12 +68,7 @@ def compile_key(cfg: TrainConfig) -> tuple:
     """The fields that shape the compiled program: the method's coefficient rule and every TrainConfig field
     but the per-run ones (``RUN_FIELDS``, and the method's q). Runs with equal keys can share a trainer."""
     fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in RUN_FIELDS and k != "method"}
-    return (O.parse_method(cfg.method).compiled_kind, *sorted(fields.items()))
-
-
-def eval_key(seed: int):
-    """The key of a run's held-out prompts and samples (the same prompts at every evaluation of the run)."""
-    return jax.random.fold_in(jax.random.PRNGKey(seed), EVAL_FOLD)
+    return (parse_method(cfg.method).compiled_kind, *sorted(fields.items()))
 
 
 class TrainState(NamedTuple):
@@ -151,15 +91,6 @@ def make_optimizer(cfg: TrainConfig):
     return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), opt) if cfg.max_grad_norm > 0 else opt
 
 
-def _rollouts(policy, keys_BM2, prompt_BP):
-    return jax.vmap(jax.vmap(policy.sample, in_axes=(0, None)), in_axes=(0, 0))(keys_BM2, prompt_BP)
-
-
-def _log_probs(policy, prompt_BP, rationale_BMR, answers_BMA):
-    per_prompt = jax.vmap(policy.log_probs, in_axes=(None, 0, 0))
-    return jax.vmap(per_prompt, in_axes=(0, 0, 0))(prompt_BP, rationale_BMR, answers_BMA)
-
-
 def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Trainer:
     """Jitted init / train_chunk / evaluate for ``policy`` (an equinox Module implementing ``Policy``).
 
@@ -168,20 +99,16 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
 
     ``init(policy, other_cfg)`` starts a run of another config with the same ``compile_key`` on this trainer
     (ValueError otherwise); ``evaluate(params, seed)`` evaluates on that run's held-out prompts."""
-    method = O.parse_method(cfg.method)
+    method = parse_method(cfg.method)
     kind = method.compiled_kind
-    params0, static = eqx.partition(policy, eqx.is_inexact_array)
+    _, static = eqx.partition(policy, eqx.is_inexact_array)
     optimizer = make_optimizer(cfg)
     b, m = cfg.batch_prompts, cfg.group_size
     if mesh is not None and b % mesh.size:
         raise ValueError(f"batch_prompts ({b}) must be divisible by the number of devices ({mesh.size})")
 
     def shard(x):
-        if mesh is None:
-            return x
-        from tsallis_theory.lm.sharding import batch_sharding
-
-        return jax.lax.with_sharding_constraint(x, batch_sharding(mesh, x.ndim))
+        return constrain_batch(x, mesh)
 
     def combine(params):
         return eqx.combine(params, static)
@@ -210,14 +137,14 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
             hat_BM = jnp.broadcast_to(train_B[:, None], (b, m))
         else:
             keys = shard(jax.random.split(k_samp, b * m).reshape(b, m, -1))
-            rationale_BMR, hat_BM = _rollouts(policy_, keys, prompt_BP)
+            rationale_BMR, hat_BM = sample_batch(policy_, keys, prompt_BP)
         answers_BMA = jnp.stack([jnp.broadcast_to(clean_B[:, None], (b, m)),
                                  jnp.broadcast_to(bad_B[:, None], (b, m)), hat_BM], axis=-1)
         reward_BM = (hat_BM == train_B[:, None]).astype(jnp.float32)
         q = O.q_at(state.step, *state.knobs[:3])
 
         def surrogate(params):
-            logp_z_BM, logp_y_BMA = _log_probs(combine(params), prompt_BP, rationale_BMR, answers_BMA)
+            logp_z_BM, logp_y_BMA = log_probs_batch(combine(params), prompt_BP, rationale_BMR, answers_BMA)
             logp_gold_BM = jnp.where(flip_B[:, None], logp_y_BMA[..., 1], logp_y_BMA[..., 0])
             coef = O.coefficients(kind, k_est, jax.lax.stop_gradient(logp_gold_BM), reward_BM, q,
                                   lr_rescale=cfg.lr_rescale)
@@ -243,34 +170,10 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
     def train_chunk(state: TrainState):
         return jax.lax.scan(train_step, state, None, length=cfg.chunk)
 
-    def evaluate(params, seed: int | None = None):
-        return _evaluate(params, eval_key(cfg.seed if seed is None else seed))
+    held_out = make_evaluator(task, policy, cfg.eval_prompts, cfg.eval_k, mesh)
 
-    @eqx.filter_jit
-    def _evaluate(params, key):
-        policy_ = combine(params)
-        e, k = cfg.eval_prompts, cfg.eval_k
-        k_prob, k_samp = jax.random.split(key)
-        probs = sample_problems(k_prob, task, e)
-        prompt = shard(probs.prompt)
-        rationale_EKR, ans_EK = _rollouts(policy_, shard(jax.random.split(k_samp, e * k).reshape(e, k, -1)), prompt)
-        clean = task.digit(probs.answer)
-        answers = jnp.stack([jnp.broadcast_to(clean[:, None], (e, k)),
-                             jnp.broadcast_to(task.digit(corrupt(task, probs.answer))[:, None], (e, k))], -1)
-        _, logp_EKA = _log_probs(policy_, prompt, rationale_EKR, answers)
-        w = jnp.exp(logp_EKA.astype(jnp.float32))
-        correct_EK = verify(task, ans_EK, probs.answer[:, None])
-        votes_EV = jax.nn.one_hot(ans_EK, task.vocab_size).sum(1)
-        maj_E = jnp.argmax(votes_EV, axis=-1)  # ties go to the lowest token id
-        rat = jax.vmap(lambda r: rationale_correct(task, prompt, r), in_axes=1, out_axes=1)(rationale_EKR)
-        return {
-            "eval_mean_P": w[..., 0].mean(),
-            "eval_contamination": w[..., 1].mean(),
-            "p@1": correct_EK.mean(),
-            f"p@{k}": correct_EK.max(1).mean(),
-            f"maj@{k}": verify(task, maj_E, probs.answer).mean(),
-            "rationale_acc": rat.mean(),
-        }
+    def evaluate(params, seed: int | None = None):
+        return held_out(params, eval_key(cfg.seed if seed is None else seed))
 
     return Trainer(init, train_chunk, evaluate, combine)
 
@@ -281,54 +184,3 @@ def first_crossing(values, threshold, window: int = 1) -> int | None:
         if sum(values[i:i + window]) / window >= threshold:
             return i
     return None
-
-
-def run_config(task: TaskConfig, cfg: TrainConfig, policy_desc: dict[str, Any]) -> dict[str, Any]:
-    """What a training checkpoint must match to be resumed: task, policy and every TrainConfig field
-    except the budget ``steps`` (a run may be extended)."""
-    train = dataclasses.asdict(cfg)
-    train.pop("steps")
-    return {"task": dataclasses.asdict(task), "policy": policy_desc, "train": train}
-
-
-def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, Any] | None = None,
-          checkpoint=None, trainer: Trainer | None = None, mesh=None, progress: bool = True,
-          desc: str = "train") -> tuple[Any, dict[str, Any]]:
-    """Run ``cfg.steps`` steps (in chunks), evaluating and checkpointing between chunks.
-
-    Resumes from ``checkpoint`` (a path without suffix) when it exists; a checkpoint from another config
-    or a corrupted one raises ValueError. Returns (trained policy, history) where history holds the
-    per-step metrics (lists), the held-out evaluations (one dict per chunk, with its step) and
-    ``escape_step`` (1-based step at which the windowed mean_P first reaches δ, or None)."""
-    from tqdm.auto import tqdm
-
-    from tsallis_theory.lm import checkpoints as C
-
-    trainer = trainer or make_trainer(task, cfg, policy, mesh)
-    state = trainer.init(policy, cfg)
-    history: dict[str, Any] = {"steps": {}, "evals": [], "escape_step": None}
-    config = run_config(task, cfg, policy_desc or {"type": type(policy).__name__})
-    if checkpoint is not None and C.exists(checkpoint):
-        state, history = C.load(checkpoint, state, config, kind="train")
-    if not history["evals"]:
-        history["evals"].append({"step": 0,
-                                 **{k: float(v) for k, v in trainer.evaluate(state.params, cfg.seed).items()}})
-    done = int(state.step)
-    bar = tqdm(total=cfg.steps, initial=min(done, cfg.steps), desc=desc, unit="step", leave=False,
-               disable=not progress)
-    while done < cfg.steps and not (cfg.stop_on_escape and history["escape_step"] is not None):
-        state, metrics = trainer.train_chunk(state)
-        for k, v in metrics.items():
-            history["steps"].setdefault(k, []).extend(float(x) for x in v)
-        done = int(state.step)
-        history["evals"].append({"step": done,
-                                 **{k: float(v) for k, v in trainer.evaluate(state.params, cfg.seed).items()}})
-        if history["escape_step"] is None:
-            hit = first_crossing(history["steps"]["mean_P"], cfg.escape_delta, cfg.escape_window)
-            history["escape_step"] = None if hit is None else hit + 1
-        if checkpoint is not None:
-            C.save(checkpoint, state, config, kind="train", extra=history)
-        bar.update(cfg.chunk)
-        bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
-    bar.close()
-    return trainer.combine(state.params), history

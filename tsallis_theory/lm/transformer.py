@@ -3,47 +3,17 @@
 Shapes use suffixes: T sequence, D model width, H heads, K head width, F MLP width, V vocabulary, L layers.
 ``__call__(tokens_T) -> logits_TV`` is the full causal forward (training, teacher forcing);
 ``decode_step(token, pos, cache) -> (logits_V, cache)`` is one step with a key/value cache (sampling,
-see ``sampling.py``). Both compute the same function: tests/test_lm_transformer.py checks it, and checks
+see ``sampling.py``). Both compute the same function: tests/test_lm.py checks it, and checks
 causality (the gradient of position t's output w.r.t. later inputs is zero).
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from tsallis_theory.lm.task import TaskConfig
-
-
-@dataclasses.dataclass(frozen=True)
-class TransformerConfig:
-    """Architecture.
-
-    Attributes:
-      d_model: D, residual width.
-      n_layers: number of blocks.
-      n_heads: H; d_model must be divisible by it.
-      d_ff: F, MLP hidden width.
-      dtype: parameter and activation dtype ("float32" or "float64"; float64 only for exactness tests).
-    """
-
-    d_model: int = 64
-    n_layers: int = 2
-    n_heads: int = 4
-    d_ff: int = 256
-    dtype: str = "float32"
-
-    def __post_init__(self):
-        for name in ("d_model", "n_layers", "n_heads", "d_ff"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
-        if self.d_model % self.n_heads:
-            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
-        if self.dtype not in ("float32", "float64", "bfloat16"):
-            raise ValueError(f"dtype must be float32, float64 or bfloat16; got {self.dtype!r}")
+from tsallis_theory.lm.configs import TaskConfig, TransformerConfig
 
 
 def _layer_norm(x_TD, scale_D, bias_D, eps=1e-5):

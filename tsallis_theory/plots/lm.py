@@ -1,34 +1,32 @@
-"""Figures of the small-LM study, drawn from result rows only (never retraining).
+"""Figures of the small-LM study (claims LM-COLD, LM-WARM, LM-NOISE), drawn from its run rows (the rows of
+``<out>/lm_<preset>/runs.jsonl``, which the caller reads; never retraining). ``FIGURES``:
 
-  <prefix>_cold_escape.png   LM-COLD: steps to escape vs 1/p0 (log-log) per method, fitted slopes, theory 1 − q
-  <prefix>_cold_curves.png   LM-COLD: mean P and max amplified advantage vs step at the coldest base
-  <prefix>_warm.png          LM-WARM: held-out maj@k vs step per method
-  <prefix>_noise.png         LM-NOISE: contamination (p of flipped label) and held-out mean P vs step per q
+  lm_cold_escape   LM-COLD: steps to escape vs 1/p0 (log-log) per method, fitted slopes, theory 1 − q
+  lm_cold_curves   LM-COLD: mean P and the largest per-rollout advantage vs step at the coldest base
+  lm_warm          LM-WARM: held-out maj@k and p@1 vs step per method
+  lm_noise         LM-NOISE: contamination (p of the flipped label) and held-out mean P vs step per q
+
+The gpu preset's figures are the same with the prefix ``lm_gpu`` (``draw_figures("lm", rows, out,
+prefix="lm_gpu")``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from tsallis_theory.plots._style import new_figure, save_figure
 from tsallis_theory._numerics import escape_slope
-from tsallis_theory.results import ResultsFile
+from tsallis_theory.lm.methods import ALL_METHODS, parse_method
+from tsallis_theory.plots._style import new_figure, save_figure
 
 
 def _colour(method: str):
     import matplotlib.pyplot as plt
 
-    order = ["garl-1", "garl-0.75", "garl-0.5", "garl-0.25", "rb-rloo", "grpo", "paft-1", "paft-0.75",
-             "paft-0.25", "schedule", "sft"]
     cmap = plt.get_cmap("tab20")
-    return cmap(order.index(method) % 20) if method in order else "k"
+    return cmap(ALL_METHODS.index(method) % 20) if method in ALL_METHODS else "k"
 
 
 def _q_of(method: str):
-    from tsallis_theory.lm.objectives import parse_method
-
     return parse_method(method).q
 
 
@@ -37,7 +35,9 @@ def _p0_text(rows) -> str:
     return ", ".join(f"{p:.2g}" for p in sorted({r["p0"] for r in rows}))
 
 
-def cold_escape(rows, path):
+def fig_cold_escape(rows, path):
+    """LM-COLD: steps to escape against 1/p0 per method (censored runs at the top), fitted power laws and
+    the theory slope 1 − q."""
     rows = [r for r in rows if r["experiment"] == "cold"]
     if not rows:
         return None
@@ -76,14 +76,15 @@ def cold_escape(rows, path):
     return save_figure(fig, path)
 
 
-def cold_curves(rows, path):
+def fig_cold_curves(rows, path):
+    """LM-COLD at the coldest base (first seed): per-step mean P and the largest per-rollout advantage."""
     rows = [r for r in rows if r["experiment"] == "cold"]
     if not rows:
         return None
     seed = min(r["seed"] for r in rows)
     coldest = min(r["p0"] for r in rows if r["seed"] == seed)
     sel = [r for r in rows if r["p0"] == coldest and r["seed"] == seed]
-    fig, (a1, a2) = new_figure(1, 2, figsize=(11, 4))
+    fig, (a1, a2) = new_figure(1, 2, figsize=(12, 4.2))
     for r in sel:
         c = _colour(r["method"])
         steps = np.arange(1, len(r["mean_P"]) + 1)
@@ -93,15 +94,20 @@ def cold_curves(rows, path):
     a1.axhline(sel[0]["escape_delta"], color="grey", ls="--", lw=0.8)
     a1.set_xlabel("training step")
     a1.set_ylabel("mean P (teacher-forced w on training prompts)")
-    a1.set_title(f"cold start from p0 = {coldest:.2g}, seed {sel[0]['seed']} (runs stop once escaped)")
+    a1.set_title(f"LM-COLD from the coldest base (p0 = {coldest:.2g}), seed {sel[0]['seed']}:\n"
+                 f"mean P per step (dashed: escape level δ; runs stop once escaped)", fontsize=9)
     a2.set_xlabel("training step")
-    a2.set_ylabel("max amplified advantage (GARL: c_m / M^q)")
-    a2.set_title("the paper's Fig 3 signal")
+    a2.set_ylabel("largest per-rollout advantage in the batch")
+    a2.set_title("largest per-rollout advantage per step (the paper's Fig 3 quantity)", fontsize=9)
+    a2.text(0.98, 0.97, "GARL: c_m / M^q (RLOO-centred)\nGRPO: (r − mean r) / std r\n"
+            "PAFT: resampling weight M·w̄^(1−q)·n_m / K\nSFT: 0", transform=a2.transAxes, ha="right", va="top",
+            fontsize=8, color="0.3")
     a2.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return save_figure(fig, path)
 
 
-def warm(rows, path):
+def fig_warm(rows, path):
+    """LM-WARM: held-out maj@k and p@1 per evaluation, every method and seed."""
     rows = [r for r in rows if r["experiment"] == "warm"]
     if not rows:
         return None
@@ -125,7 +131,8 @@ def warm(rows, path):
     return save_figure(fig, path)
 
 
-def noise(rows, path):
+def fig_noise(rows, path):
+    """LM-NOISE: held-out contamination against the escort equilibrium per q, and held-out clean mean P."""
     rows = [r for r in rows if r["experiment"] == "noise"]
     if not rows:
         return None
@@ -153,9 +160,9 @@ def noise(rows, path):
     return save_figure(fig, path)
 
 
-def draw_all(results_dir, figures_dir, prefix: str = "lm") -> list[Path]:
-    rows = ResultsFile(Path(results_dir) / "runs.jsonl").rows()
-    fd = Path(figures_dir)
-    out = [cold_escape(rows, fd / f"{prefix}_cold_escape.png"), cold_curves(rows, fd / f"{prefix}_cold_curves.png"),
-           warm(rows, fd / f"{prefix}_warm.png"), noise(rows, fd / f"{prefix}_noise.png")]
-    return [p for p in out if p is not None]
+FIGURES = {
+    "lm_cold_escape": fig_cold_escape,
+    "lm_cold_curves": fig_cold_curves,
+    "lm_warm": fig_warm,
+    "lm_noise": fig_noise,
+}

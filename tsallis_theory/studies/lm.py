@@ -1,11 +1,26 @@
-"""The small-LM study: base checkpoints, then LM-COLD, LM-WARM and LM-NOISE runs, one result row per run.
+"""The small-LM study (claims LM-COLD, LM-WARM, LM-NOISE): base checkpoints with a measured p0, then every
+method trained from them; one result row per base and per run (docs/lm.md).
 
-Files under ``out`` (JSON lines, resumable with ``ResultsFile``):
-  bases.jsonl   one row per base checkpoint with its measured p0 (docs/lm.md)
-  runs.jsonl    one row per (experiment, base, method, seed): escape step, held-out metrics per chunk,
-                per-step mean P and contamination
-Checkpoints (base models, and the train state of the run in progress) live under ``ckpt_dir``; an
-interrupted study resumes: finished rows are skipped and the run in progress continues from its last chunk.
+Presets (``PRESETS``; ``DEFAULT_PRESET = "smoke"``):
+
+    smoke   seconds: a 1-layer model on the smallest task; used by the tests
+    cpu     the full small study on 2 CPU cores (about 30 minutes; resumable)
+    gpu     the cpu study's recipe on a larger model, longer chains, M = 32 (on CPU only with --max-steps)
+
+Unlike the other studies, which write one file ``<out>/<study>.jsonl``, an LM study is a folder
+``<out>/lm_<preset>/`` (``study_dir``), because it has two kinds of rows and model checkpoints:
+
+    bases.jsonl    one row per base checkpoint ("warm", "cold-<target>") with its measured p0; two tasks,
+                   pretraining stage A and stage B (``base_tasks``)
+    runs.jsonl     one row per run, keyed by (experiment, base, method, seed) (``tasks``): escape step,
+                   held-out metrics per chunk, per-step mean P, contamination, max advantage and ‖ĝ‖
+    checkpoints/   bases/<name> (the base models) and runs/<run> (the train state of the run in progress);
+                   ``--ckpt`` puts them elsewhere
+
+Both row files go through ``results.run_tasks``: an interrupted study resumes without losing or repeating
+a finished base stage or run, and the run in progress continues from its last chunk's checkpoint.
+Resuming under another config raises ``ConfigMismatch`` unless ``fresh`` (which also drops the
+checkpoints). Figures and the ledger read ``runs.jsonl``; they never train.
 """
 
 from __future__ import annotations
@@ -13,37 +28,177 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from tsallis_theory.lm.config import StudyConfig
-from tsallis_theory.lm.objectives import parse_method
-from tsallis_theory.lm.trainer import compile_key, make_trainer, train
-from tsallis_theory.results import ResultsFile
+from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TrainConfig, TransformerConfig, cold_base_name
+from tsallis_theory.lm.methods import ALL_METHODS, parse_method
+from tsallis_theory.results import ResultsFile, Task, run_tasks
 
-KEY_FIELDS = ("experiment", "base", "method", "seed")
-KEEP_TRAINERS = 4  # compiled trainers kept at once (one per coefficient rule: grpo, garl, paft, sft)
-
-
-def _round(xs, digits=5):
-    return [float(f"{x:.{digits}g}") for x in xs]
+KEY_FIELDS = ("experiment", "base", "method", "seed")  # what identifies a run (its task key)
+RUNS, BASES, CHECKPOINTS = "runs.jsonl", "bases.jsonl", "checkpoints"
 
 
-def plan(study: StudyConfig, methods: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+def _help(text: str, **extra) -> dict:
+    return {"help": text, **extra}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One configuration of the small-LM study; the defaults are the smoke preset."""
+
+    name: str = field(default="smoke", metadata=_help(
+        "the preset this config came from; rows go to <out>/lm_<name>/", flag=False))
+    task: TaskConfig = field(default=TaskConfig(modulus=3, chain_length=2), metadata=_help(
+        "the modular-chain task", flag=False))
+    model: TransformerConfig = field(default=TransformerConfig(d_model=16, n_layers=1, n_heads=2, d_ff=32),
+                                     metadata=_help("the transformer architecture", flag=False))
+    pretrain: PretrainConfig = field(default=PretrainConfig(
+        warm_steps=20, warm_max_steps=20, cold_max_steps=20, p0_targets=(0.3,), measure_every=10,
+        measure_prompts=16, measure_k=2, batch=16, lr_cold=3e-3), metadata=_help(
+        "the base-checkpoint procedure (its p0_targets name the cold bases)", flag=False))
+    train: TrainConfig = field(default=TrainConfig(
+        batch_prompts=4, group_size=2, lr=0.01, chunk=2, eval_prompts=8, eval_k=2, schedule_switch=2),
+        metadata=_help("template of every RL run (lr, B, M, chunk, evaluation, schedule switch); method, "
+                       "steps, noise_eps and seed are set per run", flag=False))
+    seeds: tuple[int, ...] = field(default=(0,), metadata=_help("training seeds per (base, method)"))
+    cold_methods: tuple[str, ...] = field(default=("grpo", "garl-1"), metadata=_help(
+        "LM-COLD methods, run from every cold base", metavar="METHOD"))
+    cold_steps: int = field(default=4, metadata=_help("LM-COLD budget in steps (a run stops once escaped)"))
+    cold_side_methods: tuple[str, ...] = field(default=(), metadata=_help(
+        "further LM-COLD methods, run only from the cold_side_bases (after the rest of a seed)",
+        metavar="METHOD"))
+    cold_side_bases: tuple[str, ...] = field(default=(), metadata=_help(
+        "the cold bases of the cold_side_methods (cold-<target>)", metavar="BASE"))
+    warm_methods: tuple[str, ...] = field(default=("paft-0.75",), metadata=_help(
+        "LM-WARM methods, run from the warm base", metavar="METHOD"))
+    warm_steps: int = field(default=4, metadata=_help("LM-WARM budget in steps"))
+    noise_methods: tuple[str, ...] = field(default=("schedule",), metadata=_help(
+        "LM-NOISE methods, trained on labels flipped at rate noise_eps", metavar="METHOD"))
+    noise_steps: int = field(default=4, metadata=_help("LM-NOISE budget in steps"))
+    noise_eps: float = field(default=0.2, metadata=_help("LM-NOISE label-flip rate ε, in [0, 0.5)"))
+    noise_base: str = field(default="warm", metadata=_help(
+        "the base LM-NOISE starts from (warm or cold-<target>)", metavar="BASE"))
+    max_steps: int | None = field(default=None, metadata=_help(
+        "cap every training and pretraining stage at this many steps (a quick check of a preset; bases "
+        "not reached are skipped); None: no cap", flag=False))
+
+    def validate(self) -> None:
+        """One-line ValueErrors naming the bad field (the nested configs validate themselves)."""
+        if not self.name or any(c in self.name for c in "/\\ "):
+            raise ValueError(f"name must be a non-empty word (it names the folder lm_<name>); got {self.name!r}")
+        if not self.seeds or any(int(s) != s or s < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be one or more integers >= 0; got {self.seeds}")
+        for f in ("cold_methods", "cold_side_methods", "warm_methods", "noise_methods"):
+            for m in getattr(self, f):
+                try:
+                    parse_method(m)
+                except ValueError as exc:
+                    raise ValueError(f"{f}: {exc}") from None
+        for f in ("cold_steps", "warm_steps", "noise_steps"):
+            if int(getattr(self, f)) < 1:
+                raise ValueError(f"{f} must be >= 1; got {getattr(self, f)}")
+        if not 0.0 <= self.noise_eps < 0.5:
+            raise ValueError(f"noise_eps must be in [0, 0.5); got {self.noise_eps}")
+        bases = self.pretrain.base_names()
+        for f, names in (("noise_base", (self.noise_base,)), ("cold_side_bases", self.cold_side_bases)):
+            for b in names:
+                if b not in bases or (f == "cold_side_bases" and b == "warm"):
+                    raise ValueError(f"{f}: unknown base {b!r}; the bases are {', '.join(bases)}")
+        if self.max_steps is not None and int(self.max_steps) < 1:
+            raise ValueError(f"max_steps must be >= 1 (or None: no cap); got {self.max_steps}")
+
+
+DEFAULT_PRESET = "smoke"
+PRESETS: dict[str, Config] = {
+    "smoke": Config(),
+    "cpu": Config(
+        name="cpu",
+        task=TaskConfig(modulus=5, chain_length=3),
+        model=TransformerConfig(d_model=64, n_layers=2, n_heads=4, d_ff=256),
+        pretrain=PretrainConfig(cold_max_steps=5000),
+        train=TrainConfig(batch_prompts=8, group_size=8, lr=3e-4, max_grad_norm=100.0, chunk=20,
+                          eval_prompts=128, eval_k=8, schedule_switch=60),
+        seeds=(0, 1, 2),
+        cold_methods=ALL_METHODS[:6], cold_steps=300,
+        cold_side_methods=ALL_METHODS[6:], cold_side_bases=("cold-0.03", "cold-0.001"),
+        warm_methods=("grpo", "rb-rloo", "garl-0.25", "garl-0.75", "paft-0.25", "paft-0.75"), warm_steps=400,
+        noise_methods=("rb-rloo", "garl-0.25", "garl-0.5", "garl-0.75", "garl-1", "schedule"), noise_steps=400,
+        noise_base="cold-0.3",
+    ),
+    "gpu": Config(
+        # The cpu study's RL recipe (SGD, lr, clipping, budgets, switch step) on a 31x larger model, longer
+        # chains (7^5 problems, 4 latent steps) and 32 rollouts per prompt as in the paper; minutes on one
+        # GPU (docs/lm.md), hours on 2 CPU cores (check it there with --max-steps).
+        name="gpu",
+        task=TaskConfig(modulus=7, chain_length=5),
+        model=TransformerConfig(d_model=256, n_layers=4, n_heads=8, d_ff=1024),
+        pretrain=PretrainConfig(warm_steps=1000, warm_max_steps=20000, cold_max_steps=20000, batch=256,
+                                measure_prompts=512),
+        train=TrainConfig(batch_prompts=32, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=25,
+                          eval_prompts=512, eval_k=16, schedule_switch=60),
+        seeds=(0, 1, 2),
+        cold_methods=ALL_METHODS[:6], cold_steps=300,
+        cold_side_methods=ALL_METHODS[6:], cold_side_bases=("cold-0.03", "cold-0.001"),
+        warm_methods=("grpo", "rb-rloo", "garl-0.25", "garl-0.75", "paft-0.25", "paft-0.75"), warm_steps=400,
+        noise_methods=("rb-rloo", "garl-0.25", "garl-0.5", "garl-0.75", "garl-1", "schedule"), noise_steps=400,
+        noise_base="cold-0.3",
+    ),
+}
+
+
+# ---- where the rows live -----------------------------------------------------------------------------------
+def study_dir(out, name: str) -> Path:
+    """The folder of preset ``name``'s study under the results folder ``out``: ``out/lm_<name>``."""
+    return Path(out) / f"lm_{name}"
+
+
+def runs_path(out, name: str) -> Path:
+    """The run rows of preset ``name`` under ``out`` (what the figures and the ledger read)."""
+    return study_dir(out, name) / RUNS
+
+
+def read_runs(out, name: str) -> list[dict[str, Any]]:
+    """The finished run rows of preset ``name`` under ``out`` (ValueError naming the path if there are none)."""
+    path = runs_path(out, name)
+    rows = ResultsFile(path).rows()
+    if not rows:
+        raise ValueError(f"no LM run rows in {path}; run: tsallis-lab lm --preset {name} --out {out}")
+    return rows
+
+
+def figure_prefix(name: str) -> str | None:
+    """The figure-name prefix of preset ``name``: None (figures ``lm_*``) for the cpu preset, which the
+    ledger cites, and ``lm_<name>`` otherwise (``lm_gpu_*``)."""
+    return None if name == "cpu" else f"lm_{name}"
+
+
+# ---- the plan ------------------------------------------------------------------------------------------------
+def pretrain_of(cfg: Config) -> PretrainConfig:
+    """The pretraining procedure with its stages capped at ``cfg.max_steps``."""
+    pre, cap = cfg.pretrain, cfg.max_steps
+    if cap is None:
+        return pre
+    return dataclasses.replace(pre, warm_steps=min(pre.warm_steps, cap), warm_max_steps=min(pre.warm_max_steps, cap),
+                               cold_max_steps=min(pre.cold_max_steps, cap))
+
+
+def plan(cfg: Config, methods: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Every run of the study, in order: (experiment, base, method, seed, steps, noise_eps).
 
     Order: seed by seed, and within a seed LM-COLD core methods over every cold base, LM-NOISE, LM-WARM,
     then the LM-COLD side methods, so that a study cut short holds whole seeds, with the rows the three
-    checks need most first."""
+    checks need most first. ``methods`` keeps only those methods (ValueError for an unknown one)."""
     keep = None if methods is None else {parse_method(m).name for m in methods}
     runs = []
-    cold_bases = [f"cold-{t:g}" for t in study.pretrain.p0_targets]
-    for seed in study.seeds:
+    cold_bases = [cold_base_name(t) for t in cfg.pretrain.p0_targets]
+    for seed in cfg.seeds:
         for exp, bases, meths, steps, eps in (
-            ("cold", cold_bases, study.cold_methods, study.cold_steps, 0.0),
-            ("noise", [study.noise_base], study.noise_methods, study.noise_steps, study.noise_eps),
-            ("warm", ["warm"], study.warm_methods, study.warm_steps, 0.0),
-            ("cold", list(study.cold_side_bases), study.cold_side_methods, study.cold_steps, 0.0),
+            ("cold", cold_bases, cfg.cold_methods, cfg.cold_steps, 0.0),
+            ("noise", [cfg.noise_base], cfg.noise_methods, cfg.noise_steps, cfg.noise_eps),
+            ("warm", ["warm"], cfg.warm_methods, cfg.warm_steps, 0.0),
+            ("cold", list(cfg.cold_side_bases), cfg.cold_side_methods, cfg.cold_steps, 0.0),
         ):
             for method in meths:
                 if keep is not None and parse_method(method).name not in keep:
@@ -54,71 +209,114 @@ def plan(study: StudyConfig, methods: tuple[str, ...] | None = None) -> list[dic
     return runs
 
 
-def run_study(study: StudyConfig, out, ckpt_dir, *, methods=None, max_steps: int | None = None,
-              progress: bool = True) -> list[dict[str, Any]]:
-    """Run (or resume) the study; returns the run rows written so far."""
-    from tqdm.auto import tqdm
+def run_key(spec: dict[str, Any]) -> dict[str, Any]:
+    """A run's task key: its identifying fields (``KEY_FIELDS``)."""
+    return {f: spec[f] for f in KEY_FIELDS}
 
-    from tsallis_theory.lm.base import build_bases, load_base
 
-    out, ckpt_dir = Path(out), Path(ckpt_dir)
-    pre = study.pretrain
-    if max_steps is not None:
-        pre = dataclasses.replace(pre, warm_steps=min(pre.warm_steps, max_steps),
-                                  warm_max_steps=min(pre.warm_max_steps, max_steps),
-                                  cold_max_steps=min(pre.cold_max_steps, max_steps))
-    config = {"study": dataclasses.asdict(study), "max_steps": max_steps}
-    bases_file = ResultsFile(out / "bases.jsonl", config)
-    bases_file.start()
-    records = build_bases(study.task, study.model, pre, ckpt_dir / "bases", progress=progress,
-                          strict=max_steps is None)
-    known = {r["name"] for r in bases_file.rows()}
-    for r in records:
-        if r["name"] not in known:
-            bases_file.append({k: v for k, v in r.items() if k != "path"})
-    by_name = {r["name"]: r for r in records}
+def _bases_config(cfg: Config) -> dict[str, Any]:
+    from tsallis_theory.studies._lm_loop import base_config
 
-    runs_file = ResultsFile(out / "runs.jsonl", config)
-    runs_file.start()
-    done = runs_file.done_keys(KEY_FIELDS)
-    todo = [r for r in plan(study, methods) if tuple(r[f] for f in KEY_FIELDS) not in done]
-    todo = [r for r in todo if r["base"] in by_name]  # bases not reached under --max-steps are skipped
-    trainers: dict[Any, Any] = {}
+    return base_config(cfg.task, cfg.model, pretrain_of(cfg))
+
+
+def base_tasks(cfg: Config, ckpt_dir, *, progress: bool = True) -> list[Task]:
+    """The two pretraining stages as tasks; each writes its base checkpoints under ``ckpt_dir`` and returns
+    their rows. Stage B starts from stage A's checkpoint."""
+    from tsallis_theory.studies._lm_loop import BaseBuilder
+
+    builder = BaseBuilder(cfg.task, cfg.model, pretrain_of(cfg), ckpt_dir, strict=cfg.max_steps is None,
+                          progress=progress)
+    return [({"stage": "A"}, builder.warm), ({"stage": "B"}, builder.cold)]
+
+
+def _round(xs, digits=5):
+    return [float(f"{x:.{digits}g}") for x in xs]
+
+
+def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[str, ...] | None = None,
+          progress: bool = True) -> list[Task]:
+    """One task per run of ``plan(cfg, methods)`` whose base is among ``bases`` (the base rows; a base not
+    reached under ``max_steps`` skips its runs); its row is the run's result."""
+    from tsallis_theory.studies import _lm_loop as loop
+
+    by_name = {b["name"]: b for b in bases}
+    pre = pretrain_of(cfg)
+    trainers = loop.Trainers(cfg.task)
     policies: dict[str, Any] = {}
-    bar = tqdm(todo, desc=f"lm {study.name}", unit="run", disable=not progress)
-    for spec in bar:
-        bar.set_postfix_str(f"{spec['experiment']} {spec['base']} {spec['method']}")
-        steps = spec["steps"] if max_steps is None else min(spec["steps"], max_steps)
-        cfg = dataclasses.replace(study.train, method=spec["method"], steps=steps, noise_eps=spec["noise_eps"],
-                                  chunk=min(study.train.chunk, steps),
-                                  seed=spec["seed"], stop_on_escape=spec["experiment"] == "cold")
+    ckpt_dir = Path(ckpt_dir)
+
+    def compute(spec):
+        steps = spec["steps"] if cfg.max_steps is None else min(spec["steps"], cfg.max_steps)
+        train_cfg = dataclasses.replace(cfg.train, method=spec["method"], steps=steps, noise_eps=spec["noise_eps"],
+                                        chunk=min(cfg.train.chunk, steps), seed=spec["seed"],
+                                        stop_on_escape=spec["experiment"] == "cold")
         if spec["base"] not in policies:
-            policies[spec["base"]], _ = load_base(ckpt_dir / "bases" / spec["base"], study.task, study.model, pre)
+            policies[spec["base"]], _ = loop.load_base(loop.base_path(ckpt_dir, spec["base"]), cfg.task, cfg.model, pre)
         policy = policies[spec["base"]]
-        tkey = compile_key(cfg)
-        if tkey not in trainers:  # one compilation per coefficient rule, shared by bases, q, ε and seeds
-            if len(trainers) >= KEEP_TRAINERS:
-                trainers.pop(next(iter(trainers)))
-            trainers[tkey] = make_trainer(study.task, cfg, policy)
         run_name = "-".join(str(spec[f]) for f in KEY_FIELDS)
         ckpt = ckpt_dir / "runs" / run_name
         started = time.perf_counter()
-        _, hist = train(study.task, cfg, policy, policy_desc={"base": spec["base"], "study": study.name},
-                        checkpoint=ckpt, trainer=trainers[tkey], progress=progress, desc=run_name)
-        method = parse_method(spec["method"])
+        _, hist = loop.train(cfg.task, train_cfg, policy, policy_desc={"base": spec["base"], "study": cfg.name},
+                             checkpoint=ckpt, trainer=trainers.get(train_cfg, policy), progress=progress,
+                             desc=run_name)
         final = hist["evals"][-1]
-        row = {**{f: spec[f] for f in KEY_FIELDS}, "q": method.q, "p0": by_name[spec["base"]]["p0"],
+        row = {**run_key(spec), "q": parse_method(spec["method"]).q, "p0": by_name[spec["base"]]["p0"],
                "noise_eps": spec["noise_eps"], "budget": steps, "steps_run": len(hist["steps"]["mean_P"]),
-               "escape_step": hist["escape_step"], "escape_delta": cfg.escape_delta, "escape_window": cfg.escape_window,
-               "final": final, "evals": hist["evals"], "wall_s": round(time.perf_counter() - started, 2),
+               "escape_step": hist["escape_step"], "escape_delta": train_cfg.escape_delta,
+               "escape_window": train_cfg.escape_window, "final": final, "evals": hist["evals"],
+               "wall_s": round(time.perf_counter() - started, 2),
                "mean_P": _round(hist["steps"]["mean_P"]), "contamination": _round(hist["steps"]["contamination"]),
                "max_advantage": _round(hist["steps"]["max_advantage"]), "grad_norm": _round(hist["steps"]["grad_norm"])}
-        runs_file.append(row)
-        for suffix in (".eqx", ".json"):
-            Path(str(ckpt) + suffix).unlink(missing_ok=True)
-    bar.close()
-    return runs_file.rows()
+        loop.remove_checkpoint(ckpt)  # the row holds the run now
+        return [row]
+
+    return [(run_key(spec), lambda spec=spec: compute(spec)) for spec in plan(cfg, methods) if spec["base"] in by_name]
 
 
-def clean(ckpt_dir) -> None:
-    shutil.rmtree(ckpt_dir, ignore_errors=True)
+def _check_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir, path: Path) -> None:
+    from tsallis_theory.lm import checkpoints as C
+    from tsallis_theory.studies._lm_loop import base_path
+
+    missing = [b["name"] for b in bases if not C.exists(base_path(ckpt_dir, b["name"]))]
+    if missing:
+        raise ValueError(f"{path} lists base(s) {', '.join(missing)} but {Path(ckpt_dir) / 'bases'} has no checkpoint "
+                         f"of them; pass the --ckpt they were built under, or --fresh to rebuild")
+
+
+def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods: tuple[str, ...] | None = None,
+        ckpt=None) -> list[dict[str, Any]]:
+    """Build (or reuse) the bases, then run (or resume) every run of ``plan(cfg, methods)``; returns the run
+    rows of ``<out>/lm_<name>/runs.jsonl``. ``ckpt``: the checkpoint folder (default ``<out>/lm_<name>/checkpoints``).
+    """
+    cfg.validate()
+    if methods is not None:
+        plan(cfg, methods)  # ValueError for an unknown method, before any work
+    folder = study_dir(out, cfg.name)
+    ckpt_dir = Path(ckpt) if ckpt is not None else folder / CHECKPOINTS
+    bases_file = ResultsFile(folder / BASES, _bases_config(cfg))
+    runs_file = ResultsFile(folder / RUNS, dataclasses.asdict(cfg))
+    if fresh:
+        for sub in ("bases", "runs"):
+            shutil.rmtree(ckpt_dir / sub, ignore_errors=True)
+    else:
+        bases_file.check_config()
+        runs_file.check_config()
+        _check_base_checkpoints(bases_file.rows(), ckpt_dir, bases_file.path)
+    bases = run_tasks(bases_file.path, bases_file.config, base_tasks(cfg, ckpt_dir, progress=progress), fresh=fresh,
+                      progress=progress, desc=f"lm {cfg.name} bases")
+    return run_tasks(runs_file.path, runs_file.config, tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress),
+                     fresh=fresh, progress=progress, desc=f"lm {cfg.name}")
+
+
+def summary(rows: list[dict[str, Any]], cfg: Config) -> str:
+    """One line per run: experiment, base and its p0, method, seed, escape step, final held-out metrics."""
+    lines = []
+    for r in rows:
+        esc, f = r["escape_step"], r["final"]
+        maj = next(v for k, v in f.items() if k.startswith("maj@"))
+        lines.append(f"{r['experiment']:<5} {r['base']:<11} p0={r['p0']:.3g} {r['method']:<10} seed={r['seed']} "
+                     f"escape={'-' if esc is None else esc:<5} final P={f['eval_mean_P']:.3f} maj={maj:.3f} "
+                     f"contamination={f['eval_contamination']:.3g}")
+    lines.append(f"{len(rows)} runs of the {cfg.name} preset")
+    return "\n".join(lines)

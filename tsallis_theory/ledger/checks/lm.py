@@ -29,16 +29,13 @@ import numpy as np
 
 from tsallis_theory._numerics import escape_slope
 from tsallis_theory.ledger.claims import NOT_RUN, PARTIAL, REFUTED, VERIFIED, CheckContext, Verdict
+from tsallis_theory.results import ResultsFile
+from tsallis_theory.studies.lm import runs_path
 
-ROWS = Path("lm_cpu") / "runs.jsonl"  # under the ledger's results directory (CheckContext.results_dir)
-COMMAND = "tsallis-lab lm --preset cpu --out experiments/results/lm_cpu"
-GPU_ROWS = Path("lm_gpu") / "runs.jsonl"  # the gpu preset (docs/lm.md): a second reading
-FIG = "figures/lm_cold_escape.png", "figures/lm_warm.png", "figures/lm_noise.png"
+COMMAND = "tsallis-lab lm --preset cpu"  # writes experiments/results/lm_cpu/runs.jsonl
 
 
 def _rows(experiment: str, path: Path) -> list[dict]:
-    from tsallis_theory.results import ResultsFile
-
     return [r for r in ResultsFile(path).rows() if r.get("experiment") == experiment]
 
 
@@ -101,7 +98,7 @@ def _verify_cold(ctx: CheckContext, path: Path) -> Verdict:
         status = REFUTED
     else:
         status = PARTIAL
-    return Verdict(status, evidence, numbers, (FIG[0],))
+    return Verdict(status, evidence, numbers, (ctx.figure("lm_cold_escape"),))
 
 
 def _maj(ev: dict) -> float:
@@ -136,7 +133,7 @@ def _verify_warm(ctx: CheckContext, path: Path) -> Verdict:
     status = VERIFIED if paft_ok and garl_collapse and low_q_best else PARTIAL
     if not paft_ok:
         status = REFUTED
-    return Verdict(status, evidence, numbers, (FIG[1],))
+    return Verdict(status, evidence, numbers, (ctx.figure("lm_warm"),))
 
 
 def _verify_noise(ctx: CheckContext, path: Path) -> Verdict:
@@ -177,7 +174,7 @@ def _verify_noise(ctx: CheckContext, path: Path) -> Verdict:
                 f"fails: {', '.join(n for n, ok in parts if not ok) or 'none'}.")
     numbers["holds"] = {n: bool(ok) for n, ok in parts}
     status = VERIFIED if len(held) == len(parts) == 3 else (REFUTED if not held else PARTIAL)
-    return Verdict(status, evidence, numbers, (FIG[2],))
+    return Verdict(status, evidence, numbers, (ctx.figure("lm_noise"),))
 
 
 def _with_gpu(check, experiment: str, ctx: CheckContext, path: Path | None) -> Verdict:
@@ -186,7 +183,7 @@ def _with_gpu(check, experiment: str, ctx: CheckContext, path: Path | None) -> V
     the ledger is defined on)."""
     gpu_path = None
     if path is None:
-        path, gpu_path = Path(ctx.results_dir) / ROWS, Path(ctx.results_dir) / GPU_ROWS
+        path, gpu_path = runs_path(ctx.results_dir, "cpu"), runs_path(ctx.results_dir, "gpu")
     verdict = check(ctx, path)
     if gpu_path is None or not gpu_path.exists():
         return verdict

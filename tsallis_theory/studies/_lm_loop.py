@@ -1,0 +1,172 @@
+"""Host loops of the small-LM study (claims LM-COLD, LM-WARM, LM-NOISE): they drive the pure math of
+``tsallis_theory.lm`` chunk by chunk and step by step, show progress, and write checkpoints.
+
+* ``train``: a run of ``cfg.steps`` steps on a trainer (``lm.trainer``), evaluating on held-out prompts
+  between chunks and checkpointing the train state there, so that an interrupted run continues from its
+  last chunk (and repeats an uninterrupted one bit for bit).
+* ``BaseBuilder``: the two stages of the base-checkpoint procedure (``lm.base``), each writing the base
+  checkpoints it keeps; stage B starts from stage A's checkpoint.
+* ``Trainers``: the compiled trainers of a study, one per ``compile_key`` (one per coefficient rule).
+
+Checkpoints are ``lm.checkpoints`` files (a pytree and a JSON sidecar holding the config they belong to):
+``<ckpt>/bases/<name>`` for the bases, ``<ckpt>/runs/<run>`` for the run in progress.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from tsallis_theory.lm import checkpoints as C
+from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TrainConfig, TransformerConfig
+from tsallis_theory.lm.trainer import Trainer, compile_key, first_crossing, make_trainer
+
+KEEP_TRAINERS = 4  # compiled trainers kept at once (one per coefficient rule: grpo, garl, paft, sft)
+
+
+def run_config(task: TaskConfig, cfg: TrainConfig, policy_desc: dict[str, Any]) -> dict[str, Any]:
+    """What a training checkpoint must match to be resumed: task, policy and every TrainConfig field
+    except the budget ``steps`` (a run may be extended)."""
+    train_ = dataclasses.asdict(cfg)
+    train_.pop("steps")
+    return {"task": dataclasses.asdict(task), "policy": policy_desc, "train": train_}
+
+
+def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, Any] | None = None,
+          checkpoint=None, trainer: Trainer | None = None, mesh=None, progress: bool = True,
+          desc: str = "train") -> tuple[Any, dict[str, Any]]:
+    """Run ``cfg.steps`` steps (in chunks), evaluating and checkpointing between chunks.
+
+    Resumes from ``checkpoint`` (a path without suffix) when it exists; a checkpoint from another config
+    or a corrupted one raises ValueError. Returns (trained policy, history) where history holds the
+    per-step metrics (lists), the held-out evaluations (one dict per chunk, with its step) and
+    ``escape_step`` (1-based step at which the windowed mean_P first reaches δ, or None)."""
+    from tqdm.auto import tqdm
+
+    trainer = trainer or make_trainer(task, cfg, policy, mesh)
+    state = trainer.init(policy, cfg)
+    history: dict[str, Any] = {"steps": {}, "evals": [], "escape_step": None}
+    config = run_config(task, cfg, policy_desc or {"type": type(policy).__name__})
+    if checkpoint is not None and C.exists(checkpoint):
+        state, history = C.load(checkpoint, state, config, kind="train")
+    if not history["evals"]:
+        history["evals"].append({"step": 0,
+                                 **{k: float(v) for k, v in trainer.evaluate(state.params, cfg.seed).items()}})
+    done = int(state.step)
+    bar = tqdm(total=cfg.steps, initial=min(done, cfg.steps), desc=desc, unit="step", leave=False,
+               disable=not progress)
+    while done < cfg.steps and not (cfg.stop_on_escape and history["escape_step"] is not None):
+        state, metrics = trainer.train_chunk(state)
+        for k, v in metrics.items():
+            history["steps"].setdefault(k, []).extend(float(x) for x in v)
+        done = int(state.step)
+        history["evals"].append({"step": done,
+                                 **{k: float(v) for k, v in trainer.evaluate(state.params, cfg.seed).items()}})
+        if history["escape_step"] is None:
+            hit = first_crossing(history["steps"]["mean_P"], cfg.escape_delta, cfg.escape_window)
+            history["escape_step"] = None if hit is None else hit + 1
+        if checkpoint is not None:
+            C.save(checkpoint, state, config, kind="train", extra=history)
+        bar.update(cfg.chunk)
+        bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
+    bar.close()
+    return trainer.combine(state.params), history
+
+
+def remove_checkpoint(path) -> None:
+    """Delete the checkpoint files at ``path`` (a path without suffix), if any."""
+    for suffix in (".eqx", ".json"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+class Trainers:
+    """Compiled trainers by ``compile_key``: one compilation per coefficient rule, shared by the bases, q,
+    ε and seeds of a study; at most ``KEEP_TRAINERS`` are kept (the oldest is dropped)."""
+
+    def __init__(self, task: TaskConfig, mesh=None):
+        self.task, self.mesh = task, mesh
+        self._compiled: dict[tuple, Trainer] = {}
+
+    def get(self, cfg: TrainConfig, policy) -> Trainer:
+        key = compile_key(cfg)
+        if key not in self._compiled:
+            if len(self._compiled) >= KEEP_TRAINERS:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[key] = make_trainer(self.task, cfg, policy, self.mesh)
+        return self._compiled[key]
+
+
+def base_config(task: TaskConfig, model_cfg: TransformerConfig, pre: PretrainConfig) -> dict[str, Any]:
+    """What a base checkpoint must match: the task, the architecture and the pretraining procedure."""
+    return {"task": dataclasses.asdict(task), "model": dataclasses.asdict(model_cfg),
+            "pretrain": dataclasses.asdict(pre)}
+
+
+def base_path(ckpt_dir, name: str) -> Path:
+    """The checkpoint of base ``name`` under the study's checkpoint folder."""
+    return Path(ckpt_dir) / "bases" / name
+
+
+class BaseBuilder:
+    """The base-checkpoint procedure as two steps that each return their base records (result rows):
+    ``warm()`` runs stage A from the initialisation, ``cold()`` runs stage B from the warm checkpoint."""
+
+    def __init__(self, task: TaskConfig, model_cfg: TransformerConfig, pre: PretrainConfig, ckpt_dir, *,
+                 strict: bool = True, progress: bool = True):
+        self.task, self.model_cfg, self.pre = task, model_cfg, pre
+        self.ckpt_dir, self.strict, self.progress = Path(ckpt_dir), strict, progress
+        self.config = base_config(task, model_cfg, pre)
+        self._measure = None
+
+    def _measure_fn(self, model):
+        from tsallis_theory.lm.base import make_measure
+
+        if self._measure is None:  # one compilation for both stages
+            self._measure = make_measure(self.task, model, self.pre)
+        return self._measure
+
+    def _run(self, stage, total: int, desc: str, show: str) -> list[dict[str, Any]]:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc=desc, leave=False, disable=not self.progress)
+        kept = []
+        for p in stage:
+            bar.update(p.step - bar.n)
+            if p.metrics is not None:
+                bar.set_postfix({show: f"{p.metrics[show]:.3g}"})
+            for rec in p.kept:
+                C.save(base_path(self.ckpt_dir, rec["name"]), p.model, self.config, kind="base", extra=rec)
+                kept.append(rec)
+        bar.close()
+        return kept
+
+    def warm(self) -> list[dict[str, Any]]:
+        """Stage A: the "warm" base (its checkpoint and its record)."""
+        from tsallis_theory.lm.base import init_model, warm_stage
+
+        model = init_model(self.task, self.model_cfg, self.pre)
+        stage = warm_stage(self.task, model, self.pre, self._measure_fn(model))
+        return self._run(stage, self.pre.warm_steps, "pretrain stage A", "rationale_acc")
+
+    def cold(self) -> list[dict[str, Any]]:
+        """Stage B from the warm checkpoint: the "cold-<target>" bases reached (their checkpoints and records)."""
+        from tsallis_theory.lm.base import cold_stage
+
+        model, warm = self.load("warm")
+        stage = cold_stage(self.task, model, self.pre, self._measure_fn(model), warm["steps"], strict=self.strict)
+        return self._run(stage, self.pre.cold_max_steps, "pretrain stage B", "eval_mean_P")
+
+    def load(self, name: str):
+        """Base ``name`` as (Transformer, record); ValueError if missing, of another config, or corrupted."""
+        return load_base(base_path(self.ckpt_dir, name), self.task, self.model_cfg, self.pre)
+
+
+def load_base(path, task: TaskConfig, model_cfg: TransformerConfig, pre: PretrainConfig):
+    """A base checkpoint as (Transformer, record) (ValueError for another config or a corrupted file)."""
+    import jax
+
+    from tsallis_theory.lm.transformer import Transformer
+
+    like = Transformer(jax.random.PRNGKey(0), task, model_cfg)
+    return C.load(path, like, base_config(task, model_cfg, pre), kind="base")
