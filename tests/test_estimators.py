@@ -1,15 +1,20 @@
-"""Estimators: oracles (brute-force subsets, enumeration, autodiff, closed forms), bad input, jit/vmap."""
+"""Estimators: oracles (brute-force subsets, enumeration, autodiff, closed forms, numpy, mpmath), bad input,
+jit/vmap; GRPO's std conventions and the atlas's expected amplification of the estimators (claim ATLAS)."""
 
 import itertools
+from fractions import Fraction
 
 import jax
 import jax.numpy as jnp
+import mpmath
 import numpy as np
 import pytest
+from scipy.stats import binom
 
+from tsallis_theory import atlas as A
 from tsallis_theory import estimators as E
 from tsallis_theory.estimators import testbed as T
-from tsallis_theory.estimators.coverage import maxrl_weights, pass_at_k_weights
+from tsallis_theory.estimators.coverage import dco_gap, maxrl_weights, pass_at_k_gap, pass_at_k_weights
 
 SOFT = T.TabularLatentModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3, 0.9]), parameterised=True)
 HARD = T.TabularLatentModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
@@ -140,6 +145,13 @@ def test_jit_and_vmap_agree_with_the_batched_call():
     (lambda: E.posterior_sft(jax.random.PRNGKey(0), [0.0, -1.0], 0), "K"),
     (lambda: E.grpo([0.2, 1.2]), r"rewards must be in \[0, 1\]"),
     (lambda: E.grpo([0.2, 0.3], eps=-1.0), "eps"),
+    (lambda: E.grpo([0.2, 0.3], std="unbiased"), "std must be one of"),
+    (lambda: A.expected_amplification("grpo", 0.1, 4, std="ddof1"), "std must be one of"),
+    (lambda: A.population_amplification("grpo", 0.1, std="ddof1"), "std must be one of"),
+    (lambda: E.garl_plugin(np.zeros((4, 8)), np.zeros(3)), r"q must have shape .* got q of shape \(3,\)"),
+    (lambda: E.garl_rloo(np.zeros((4, 8)), np.zeros((4, 8))), r"q must have shape .*\(4, 8\)"),
+    (lambda: E.paft(jax.random.PRNGKey(0), np.zeros((4, 8)), np.zeros((2, 1)), 3), "q must have shape"),
+    (lambda: E.paft_from_indices(np.zeros((4, 8)), 0.5, np.zeros((3, 2), int)), "indices must have shape"),
     (lambda: E.pass_at_k([0.0, 0.5], 1), "0/1"),
     (lambda: E.pass_at_k([0.0, 1.0], 3), "k must be an integer in"),
     (lambda: E.maxrl([0.0, 1.0], 0), "truncation"),
@@ -207,3 +219,97 @@ def test_estimators_figures_need_their_rows(tmp_path):
 
     assert all(fig([], tmp_path / f"{name}.png") is None for name, fig in FIGURES.items())
     assert not list(tmp_path.iterdir())
+
+# --- GRPO's std conventions -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("std, ddof", [("population", 0), ("sample", 1)])
+@pytest.mark.parametrize("eps", [0.0, 1e-4])
+def test_grpo_advantage_matches_numpy(std, ddof, eps):
+    rng = np.random.default_rng(11)
+    r = np.concatenate([rng.uniform(0, 1, (5, 6)), (rng.uniform(0, 1, (5, 6)) < 0.4).astype(float)])
+    r[-1] = [1, 0, 0, 0, 0, 0]
+    want = (r - r.mean(-1, keepdims=True)) / (r.std(-1, ddof=ddof, keepdims=True) + eps)
+    np.testing.assert_allclose(E.grpo_advantage(r, eps, std=std), want, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(E.grpo(r, eps, std=std).score, -want / 6, rtol=1e-13, atol=1e-15)
+
+
+def test_grpo_presets_are_trl_and_verl():
+    r = np.array([[1.0, 0.0, 0.0, 1.0, 0.0]])
+    sample = r.std(ddof=1)
+    for preset, eps in (("trl", 1e-4), ("verl", 1e-6)):
+        np.testing.assert_allclose(E.grpo_advantage(r, **E.GRPO_PRESETS[preset]), (r - r.mean()) / (sample + eps),
+                                   rtol=1e-14)
+    np.testing.assert_array_equal(E.grpo(r).score, E.grpo(r, **E.GRPO_PRESETS["population"]).score)
+
+
+@pytest.mark.parametrize("std", ["population", "sample"])
+def test_grpo_equal_rewards_give_zero_advantage_and_tiny_rewards_keep_their_scale(std):
+    # all-equal soft rewards: mean(0.3, 0.3, 0.3) rounds, so (r − mean)/std was ±1 at eps = 0
+    for r in (np.full(3, 0.3), np.full(8, 0.7), np.full(3, 0.1), np.full(6, 1 / 3)):
+        assert np.all(np.asarray(E.grpo(r, eps=0.0, std=std).score) == 0.0)
+        assert np.all(np.asarray(jax.jit(lambda x: E.grpo(x, eps=0.0, std=std))(r).score) == 0.0)
+    # eps = 0 is scale invariant: rewards of 1e-170 (their squares underflow) give the 0/1 advantages
+    np.testing.assert_allclose(E.grpo_advantage(np.array([1e-170, 0, 0, 0]), 0.0, std=std),
+                               E.grpo_advantage(np.array([1.0, 0, 0, 0]), 0.0, std=std), rtol=1e-14)
+
+
+def test_grpo_advantage_keeps_float32_and_grpo_computes_in_the_default_float():
+    r = np.array([1.0, 0.0, 0.0, 1.0], np.float32)
+    assert E.grpo_advantage(r, **E.GRPO_PRESETS["trl"]).dtype == jnp.float32
+    assert E.grpo(r).score.dtype == jnp.float64
+
+
+@pytest.mark.parametrize("g", [2, 3, 8, 17, 64])
+def test_grpo_cold_start_ceilings_are_exact(g):
+    # P → 0: only K' = 0 contributes, A(1 success of G) = (1 − 1/G)/σ with σ = √(G−1)/G (population) or 1/√G (sample)
+    pop = A.expected_amplification("grpo", 0.0, g, eps=0.0)
+    sample = A.expected_amplification("grpo", 0.0, g, eps=0.0, std="sample")
+    assert pop == pytest.approx(np.sqrt(g - 1), rel=1e-15)
+    assert sample == pytest.approx((g - 1) / np.sqrt(g), rel=1e-15)
+    # at every P the sample std scales SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P)) by √((G−1)/G)
+    p = np.geomspace(1e-6, 0.95, 6)
+    kk = np.arange(g + 1)
+    spec = np.array([binom.pmf(kk, g, x) @ np.sqrt(kk * (g - kk)) / g / (x * (1 - x)) for x in p])
+    np.testing.assert_allclose(A.expected_amplification("grpo", p, g, eps=0.0, std="sample"),
+                               spec * np.sqrt((g - 1) / g), rtol=1e-12)
+    # the population (large-G) limit is the same for both conventions
+    np.testing.assert_array_equal(A.population_amplification("grpo", p, std="sample"),
+                                  A.population_amplification("grpo", p))
+
+
+# --- pass@k and DCO expected amplification at P → 1 (exact oracle) -----------------------------------------
+
+def _mp_expected_amplification(method, g, k, p):
+    """G Σ_K' C(G−1, K') P^K' (1−P)^{G−1−K'} [a(1, K'+1) − a(0, K')] from the exact weights, at 60 digits."""
+    with mpmath.workdps(60):
+        p, c = mpmath.mpf(p), mpmath.binomial
+        none = lambda kk: c(g - 1 - kk, k - 1) / c(g - 1, k - 1)  # noqa: E731
+        rho = lambda kk: 1 - c(g - kk, k) / c(g, k)  # noqa: E731  the unbiased pass@k estimate
+        total = mpmath.mpf(0)
+        for kk in range(g):
+            a_s, a_f = mpmath.mpf(k) / g, mpmath.mpf(k) / g * (1 - none(kk))
+            if method == "dco":
+                a_s, a_f = a_s / rho(kk + 1), (0 if kk == 0 else a_f / rho(kk))
+            total += c(g - 1, kk) * p**kk * (1 - p) ** (g - 1 - kk) * (a_s - a_f)
+        return g * total
+
+
+@pytest.mark.parametrize("method, kw", [("pass_at_k", "k"), ("dco", "n")])
+@pytest.mark.parametrize("g, k, p", [(64, 21, 0.999), (32, 8, 0.99), (64, 21, 0.5), (16, 4, 1e-3), (9, 9, 0.9)])
+def test_coverage_amplification_keeps_relative_accuracy_as_p_goes_to_1(method, kw, g, k, p):
+    got = A.expected_amplification(method, p, g, **{kw: k})
+    assert got == pytest.approx(float(_mp_expected_amplification(method, g, k, p)), rel=1e-13)
+
+
+def test_pass_at_k_amplification_equals_its_closed_form_in_exact_arithmetic():
+    # unbiased: f'_G = k (1 − P)^{k−1} exactly, with P the float 0.999 as a fraction (2.10e-59, not 4.68e-59)
+    want = 21 * (1 - Fraction(0.999)) ** 20
+    assert A.expected_amplification("pass_at_k", 0.999, 64, k=21) == pytest.approx(float(want), rel=1e-13)
+
+
+@pytest.mark.parametrize("m, k", [(4, 2), (16, 4), (9, 9), (8, 1)])
+def test_coverage_gaps_equal_the_difference_of_the_estimators_weights(m, k):
+    a_s, a_f = A.count_weights("pass_at_k", m, k=k)
+    np.testing.assert_allclose(pass_at_k_gap(m, k), a_s[1:] - a_f[:-1], atol=1e-15)
+    a_s, a_f = A.count_weights("dco", m, n=k)
+    np.testing.assert_allclose(dco_gap(m, k), a_s[1:] - a_f[:-1], atol=1e-14)

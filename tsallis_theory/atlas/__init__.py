@@ -19,6 +19,7 @@ from tsallis_theory.atlas.amplification import (
     hard_scores,
     population_amplification,
     soft_amplification,
+    success_gap,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "hard_scores",
     "population_amplification",
     "soft_amplification",
+    "success_gap",
 ]

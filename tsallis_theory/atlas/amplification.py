@@ -15,10 +15,12 @@ reward and the success count K, then (conditioning on r_1, with K' ~ Binomial(G�
     f'_G(P) = G · E_{K'}[ a(1, K'+1) − a(0, K') ],
 
 a polynomial of degree <= G−1 in P: bounded as P → 0, so no such estimator is unbiased for P^{−q}, q > 0,
-and all cap near a constant for P ≪ 1/G (GRPO: √(G−1); GARL: G^q). ``expected_amplification`` reads a(·,·)
-off each estimator's own code on the G+1 canonical pools (K successes first). A soft w_m (teacher-forced
-likelihood) escapes the ceiling: ``soft_amplification`` evaluates the log-w methods on the soft model
-P(θ) = mean_z σ(θ + b_z) exactly. ``escape_time`` integrates the expected-estimator flow dθ/dt = −E[ĝ]
+and all cap near a constant for P ≪ 1/G (GRPO: √(G−1) with the population std, (G−1)/√G with the sample std
+of TRL and verl; GARL: G^q). ``expected_amplification`` reads a(·,·) off each estimator's own code on the G+1
+canonical pools (K successes first); for pass@k and DCO, whose two weights agree to 1e-16 and more as P → 1,
+it takes their difference a(1, K+1) − a(0, K) from ``estimators.coverage`` in log space instead
+(``success_gap``). A soft w_m (teacher-forced likelihood) escapes the ceiling: ``soft_amplification``
+evaluates the log-w methods on the soft model P(θ) = mean_z σ(θ + b_z) exactly. ``escape_time`` integrates the expected-estimator flow dθ/dt = −E[ĝ]
 in u = ln P (SPEC §4).
 """
 
@@ -36,6 +38,7 @@ from scipy import integrate, optimize
 from tsallis_theory import _validate as V
 from tsallis_theory import estimators as E
 from tsallis_theory._numerics import binomial_pmf, fit_slope
+from tsallis_theory.estimators import coverage
 
 HARD_METHODS = ("rlvr", "rloo", "dr_grpo", "grpo", "garl", "garl_rloo", "paft", "iwae", "trice", "maxrl",
                 "pass_at_k", "dco")
@@ -54,19 +57,22 @@ def _check_method(method: str, params: dict, g: int | None):
     if need is not None and params.get(need) is None:
         raise ValueError(f"method {method!r} needs {need}=...")
     if need == "q":
-        V.check_range("q", params["q"], 0.0, 1.0)
+        V.check_range("q", params["q"], *V.Q_RANGE)
     elif need is not None:
         top = g if g is not None else 10**9
         if isinstance(params[need], bool) or int(params[need]) != params[need] or not 1 <= params[need] <= top:
             raise ValueError(f"{need} must be an integer in [1, {top}]; got {params[need]!r}")
 
 
-def population_amplification(method: str, p, *, q=None, k=None, T=None, n=None, g=None, eps: float = 0.0):
+def population_amplification(method: str, p, *, q=None, k=None, T=None, n=None, g=None, eps: float = 0.0,
+                             std: str = "population"):
     """f'(P) of the method's population objective (infinite group; GRPO's large-G limit), shape of p.
 
-    ``g`` only enters Dr.GRPO's (G−1)/G; ``eps`` only GRPO (ignored in the large-G limit)."""
+    ``g`` only enters Dr.GRPO's (G−1)/G; ``eps`` and ``std`` (``estimators.GRPO_STD``) only GRPO, and neither
+    changes its large-G limit 1/√(P(1−P)) (the two stds differ by √(G/(G−1)) → 1)."""
     params = dict(q=q, k=k, T=T, n=n)
     _check_method(method, params, None)
+    E.check_grpo_convention(std, eps)
     p = np.asarray(p, float)
     if method in ("rlvr", "rloo", "rb_reinforce"):
         return np.ones_like(p)
@@ -87,14 +93,15 @@ def population_amplification(method: str, p, *, q=None, k=None, T=None, n=None, 
     raise AssertionError(method)
 
 
-def _hard_estimator(method: str, q=None, k=None, T=None, n=None, eps: float = 1e-6) -> Callable:
+def _hard_estimator(method: str, q=None, k=None, T=None, n=None, eps: float = 1e-6,
+                    std: str = "population") -> Callable:
     """The method's estimator on 0/1 rewards (rewards (B, G) -> GradientCoefficients)."""
     log = lambda r: jnp.log(r)  # noqa: E731  0/1 rewards as log w in {−inf, 0}
     return {
         "rlvr": lambda r: E.rb_reinforce(log(r)),
         "rloo": E.rloo,
         "dr_grpo": E.dr_grpo,
-        "grpo": lambda r: E.grpo(r, eps=eps),
+        "grpo": lambda r: E.grpo(r, eps=eps, std=std),
         "garl": lambda r: E.garl_plugin(log(r), q),
         "garl_rloo": lambda r: E.garl_rloo(log(r), q),
         # E[PAFT | pool] = GARL plug-in (claim PAFT-BIAS), so the expectation uses the plug-in's weights
@@ -115,21 +122,21 @@ _ROW_BUCKET = 128
 
 def _spec(method: str, params: dict) -> tuple:
     """(static structure, traced q, traced eps) of one hard-verifier method: q and eps do not recompile."""
-    return ((method, params.get("k"), params.get("T"), params.get("n")),
+    return ((method, params.get("k"), params.get("T"), params.get("n"), params.get("std", "population")),
             float(params.get("q") or 0.0), float(params.get("eps", 1e-6)))
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def _hard_scores_jit(structure, rewards, qs, epss):
-    return jnp.stack([_hard_estimator(m, q=qs[i], k=k, T=t, n=n, eps=epss[i])(rewards).score
-                      for i, (m, k, t, n) in enumerate(structure)])
+    return jnp.stack([_hard_estimator(m, q=qs[i], k=k, T=t, n=n, eps=epss[i], std=std)(rewards).score
+                      for i, (m, k, t, n, std) in enumerate(structure)])
 
 
 def hard_scores(entries, rewards) -> np.ndarray:
     """Scores of several hard-verifier methods on one batch of 0/1 reward pools, in one jitted call.
 
     Args:
-      entries: sequence of (method, params) with params a dict of q, k, T, n, eps (as ``expected_amplification``).
+      entries: sequence of (method, params) with params a dict of q, k, T, n, eps, std (as ``expected_amplification``).
       rewards: (B, G) 0/1 rewards.
     Returns:
       scores, shape (len(entries), B, G).
@@ -168,16 +175,30 @@ def count_weights_many(entries, g: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return [_COUNT_WEIGHTS[_count_key(m, g, p)] for m, p in entries]
 
 
-def count_weights(method: str, g: int, q=None, k=None, T=None, n=None, eps: float = 1e-6):
+def count_weights(method: str, g: int, q=None, k=None, T=None, n=None, eps: float = 1e-6,
+                  std: str = "population"):
     """(a_success(K), a_failure(K)) for K = 0..G read off the estimator on canonical pools; shapes (G+1,).
 
     a = −score (the weight on ∇log p(τ_m|x) in the *ascent* direction). a_success(0) and a_failure(G)
     are unused (no such rollout) and set to 0."""
-    return count_weights_many([(method, dict(q=q, k=k, T=T, n=n, eps=eps))], g)[0]
+    return count_weights_many([(method, dict(q=q, k=k, T=T, n=n, eps=eps, std=std))], g)[0]
+
+
+def success_gap(method: str, g: int, q=None, k=None, T=None, n=None, eps: float = 1e-6,
+                std: str = "population") -> np.ndarray:
+    """a(1, K+1) − a(0, K) for K = 0..G−1, shape (G,): what rollout m's own success adds to its weight when the
+    other G−1 rollouts hold K successes. From ``count_weights``, except pass@k and DCO (``coverage`` in log
+    space, where the difference of the rounded weights would cancel)."""
+    if method == "pass_at_k":
+        return coverage.pass_at_k_gap(g, k)
+    if method == "dco":
+        return coverage.dco_gap(g, n)
+    a_s, a_f = count_weights(method, g, q, k, T, n, eps, std)
+    return a_s[1:] - a_f[:-1]
 
 
 def expected_amplification(method: str, p, g: int | None = None, *, q=None, k=None, T=None, n=None,
-                           eps: float = 1e-6):
+                           eps: float = 1e-6, std: str = "population"):
     """Exact expected amplification f'_G(P) of ``method`` with G rollouts and a 0/1 verifier.
 
     E[ĝ] = −f'_G(P)∇P for every model (it depends only on P). ``g=None`` gives the population f'(P).
@@ -188,23 +209,27 @@ def expected_amplification(method: str, p, g: int | None = None, *, q=None, k=No
       g: group size G >= 2, or None.
       q, k, T, n: the method's hyper-parameter (``garl*``/``paft``/``jq``: q; pass_at_k: k; maxrl: T; dco: n).
       eps: GRPO's std stabiliser (0 gives SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P))).
+      std: GRPO's std, "population" (ddof = 0) or "sample" (ddof = 1, TRL and verl: ``**E.GRPO_PRESETS["trl"]``).
 
     Example:
       >>> round(float(expected_amplification("grpo", 1e-12, 17, eps=0.0)), 6)   # → √(G−1)
       4.0
+      >>> round(float(expected_amplification("grpo", 0.0, 16, eps=0.0, std="sample")), 4)   # (G−1)/√G
+      3.75
     """
     if g is None:
-        return population_amplification(method, p, q=q, k=k, T=T, n=n, eps=eps)
+        return population_amplification(method, p, q=q, k=k, T=T, n=n, eps=eps, std=std)
     if isinstance(g, bool) or int(g) != g or int(g) < 2:
         raise ValueError(f"g must be an integer >= 2 (group size) or None; got {g!r}")
     g = int(g)
     _check_method(method, dict(q=q, k=k, T=T, n=n), g)
     if method not in HARD_METHODS:
         raise ValueError(f"method {method!r} has no finite-group estimator; use g=None")
+    E.check_grpo_convention(std, eps)
     V.check_range("p", p, 0.0, 1.0)
-    a_s, a_f = count_weights(method, g, None if q is None else float(q), k, T, n, float(eps))
+    gap = success_gap(method, g, None if q is None else float(q), k, T, n, float(eps), std)
     pmf = binomial_pmf(g - 1, p)  # (..., G): K' = 0..G−1
-    out = g * (pmf @ (a_s[1:] - a_f[:-1]))
+    out = g * (pmf @ gap)
     return out if np.ndim(out) else float(out)
 
 

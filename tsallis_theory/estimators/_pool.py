@@ -7,6 +7,8 @@ coefficients on the two per-rollout gradients a training loop already has:
 
 (a hard 0/1 verifier has no pathwise term: ∇w_m = 0). ``ĝ`` estimates the gradient of the *loss* ℓ_q, so a
 descent step is θ ← θ − lr·ĝ.  Inputs are log w_m = log p_θ(y*|x, z_m) (−inf for a failed hard check).
+
+``pool_and_q`` is the one broadcasting rule of the estimators of order q (stated in the package docstring).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tsallis_theory import _validate as V
+from tsallis_theory.qcalc import as_float
 
 
 class GradientCoefficients(NamedTuple):
@@ -40,7 +43,33 @@ def check_pool(log_w, q, *, min_size: int = 1, name: str = "log_w") -> None:
         raise ValueError(f"{name} must be in [-inf, 0] (log-likelihoods); got NaN")
     if np.any(arr > 0):
         raise ValueError(f"{name} must be in [-inf, 0] (log-likelihoods); got {float(arr[arr > 0][0]):g}")
-    V.check_range("q", q, 0.0, 1.0)
+    V.check_range("q", q, *V.Q_RANGE)
+
+
+def broadcast_q(q, pool_shape: tuple[int, ...], dtype=None):
+    """q of shape (...) or (..., 1) against a pool of shape (..., M), as an array that broadcasts against the
+    pool's (..., M) axes (a trailing axis of 1 is added). The leading shape of q must broadcast *to* the pool's
+    leading axes (...): a scalar, one q per example, or any shape NumPy broadcasting stretches to them; the
+    coefficients keep the pool's shape. Checked on shapes, so also under jit; otherwise a one-line ValueError.
+    """
+    q = jnp.asarray(q, dtype)
+    batch = tuple(pool_shape[:-1])
+    lead = q.shape[:-1] if q.ndim == len(batch) + 1 and q.shape[-1] == 1 else q.shape
+    try:
+        ok = np.broadcast_shapes(lead, batch) == batch
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"q must have shape (...) or (..., 1) broadcasting to the pool's leading axes {batch} "
+                         f"(pool of shape {tuple(pool_shape)}); got q of shape {q.shape}")
+    return q.reshape(*lead, 1)
+
+
+def pool_and_q(log_w, q, *, min_size: int = 1):
+    """Validate a pool and its order q; return log_w as the default float (..., M) and q from ``broadcast_q``."""
+    check_pool(log_w, q, min_size=min_size)
+    log_w = as_float(log_w, keep_precision=False)
+    return log_w, broadcast_q(q, log_w.shape, log_w.dtype)
 
 
 def log_mean_w(log_w):
@@ -80,11 +109,6 @@ def check_count(name: str, value, low: int, high: int) -> int:
     if not low <= int(value) <= high:
         raise ValueError(f"{name} must be an integer in [{low}, {high}]; got {int(value)}")
     return int(value)
-
-
-def as_float(x):
-    """A jnp float array (float64 when x64 is on)."""
-    return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
 def zero_path(score) -> GradientCoefficients:

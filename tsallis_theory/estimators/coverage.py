@@ -14,6 +14,10 @@ U-statistics over size-k subsets of the M rollouts, so they depend on the pool o
 
 A pool with no success (K = 0) gives zero coefficients for all three (DCO's plug-in is 0/0 there; we
 return 0). Requires 0/1 rewards and 1 <= k, T, n <= M.
+
+``pass_at_k_gap`` and ``dco_gap`` give success(K+1) − failure(K), the difference a rollout's own success makes to
+its weight (what the expected amplification sums, claim ATLAS), from C(M−1−K, k−1)/C(M−1, k−1) in log space:
+subtracting the two rounded weights loses it once it is below 1e-16 of them (P → 1).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.special import gammaln
 
-from tsallis_theory.estimators._pool import as_float, check_count, check_rewards, zero_path
+from tsallis_theory.estimators._pool import check_count, check_rewards, zero_path
+from tsallis_theory.qcalc import as_float
 
 
 def _log_comb(n, k):
@@ -32,11 +37,21 @@ def _log_comb(n, k):
     return np.where(ok, out, -np.inf)
 
 
+def _none_among_others(m: int, k: int) -> np.ndarray:
+    """C(M−1−K, k−1)/C(M−1, k−1) for K = 0..M: the chance that k−1 of the other M−1 rollouts, K of them
+    successes, are all failures; shape (M+1,)."""
+    ks = np.arange(m + 1)
+    return np.exp(_log_comb(m - 1 - ks, k - 1) - _log_comb(m - 1, k - 1))
+
+
 def pass_at_k_weights(m: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(success, failure) effective rewards of the pass@k gradient for K = 0..M successes; shapes (M+1,)."""
-    ks = np.arange(m + 1)
-    frac = np.exp(_log_comb(m - 1 - ks, k - 1) - _log_comb(m - 1, k - 1))
-    return np.full(m + 1, k / m), (k / m) * (1.0 - frac)
+    return np.full(m + 1, k / m), (k / m) * (1.0 - _none_among_others(m, k))
+
+
+def pass_at_k_gap(m: int, k: int) -> np.ndarray:
+    """success(K+1) − failure(K) = (k/M) C(M−1−K, k−1)/C(M−1, k−1) for K = 0..M−1; shape (M,)."""
+    return (k / m) * _none_among_others(m, k)[:-1]
 
 
 def maxrl_weights(m: int, t: int) -> np.ndarray:
@@ -55,8 +70,21 @@ def pass_at_k_estimate(m: int, k: int) -> np.ndarray:
     return 1.0 - np.exp(_log_comb(m - ks, k) - _log_comb(m, k))
 
 
+def dco_gap(m: int, n: int) -> np.ndarray:
+    """success(K+1) − failure(K) of DCO for K = 0..M−1; shape (M,). With ρ the pass@n estimate and f the
+    fraction of ``pass_at_k_gap``: 1 at K = 0 (no failure weight there), else (n/M) f(K) (ρ(K+1) − n/M)/(ρ(K) ρ(K+1)),
+    using ρ(K) − ρ(K+1) = −(n/M) f(K)."""
+    rho = pass_at_k_estimate(m, n)
+    frac = _none_among_others(m, n)
+    ks = np.arange(1, m)
+    # ρ(K+1) − n/M = (1 − n/M) − C(M−K−1, n)/C(M, n), without forming ρ(K+1) first
+    excess = (1.0 - n / m) - np.exp(_log_comb(m - ks - 1, n) - _log_comb(m, n))
+    rest = (n / m) * frac[ks] * excess / (rho[ks] * rho[ks + 1])
+    return np.concatenate([[(n / m) / rho[1]], rest])
+
+
 def _count_weighted(rewards, success_w, failure_w):
-    r = as_float(rewards)
+    r = as_float(rewards, keep_precision=False)
     count = jnp.round(r.sum(axis=-1, keepdims=True)).astype(jnp.int32)
     a_s = jnp.asarray(success_w, r.dtype)[count]
     a_f = jnp.asarray(failure_w, r.dtype)[count]

@@ -23,15 +23,15 @@ import jax.numpy as jnp
 
 from tsallis_theory.estimators._pool import (
     GradientCoefficients,
-    check_pool,
     log_mean_w,
     lr_rescale_factor,
+    pool_and_q,
     pow_from_log,
 )
 
 
 def _importance(log_w, q):
-    """w_m / w̄^q per rollout, 0 for an all-failed pool; shapes (..., M)."""
+    """w_m / w̄^q per rollout, 0 for an all-failed pool; shapes (..., M), q of shape (..., 1) (``broadcast_q``)."""
     log_wbar = log_mean_w(log_w)[..., None]
     any_success = jnp.isfinite(log_wbar)
     safe_bar = jnp.where(any_success, log_wbar, 0.0)
@@ -43,7 +43,7 @@ def garl_plugin(log_w, q, *, lr_rescale: bool = False) -> GradientCoefficients:
 
     Args:
       log_w: (..., M) log answer likelihoods log p(y*|x, z_m), in [−inf, 0].
-      q: commitment in [0, 1] (scalar or broadcastable to the batch shape (..., 1)).
+      q: commitment in [0, 1]: a scalar, or one per example, of shape (...) or (..., 1) (see the package docs).
       lr_rescale: multiply by M^{−q} (paper Alg 1).
 
     Example:
@@ -51,9 +51,7 @@ def garl_plugin(log_w, q, *, lr_rescale: bool = False) -> GradientCoefficients:
       >>> [round(float(v), 4) for v in c.score]     # −w_m/M at q = 0
       [-0.1667, -0.0, -0.0833]
     """
-    check_pool(log_w, q)
-    log_w = jnp.asarray(log_w, dtype=jnp.result_type(float))
-    q = jnp.asarray(q, dtype=log_w.dtype)
+    log_w, q = pool_and_q(log_w, q)
     m = log_w.shape[-1]
     ratio, _ = _importance(log_w, q)
     coef = -ratio / m * lr_rescale_factor(m, q, lr_rescale)
@@ -75,15 +73,13 @@ def garl_rloo(log_w, q, *, lr_rescale: bool = False) -> GradientCoefficients:
 
     Args:
       log_w: (..., M) log answer likelihoods, M >= 2, in [−inf, 0].
-      q: commitment in [0, 1].
+      q: commitment in [0, 1], shape (...) or (..., 1).
       lr_rescale: multiply by M^{−q} (paper Alg 1).
     """
-    check_pool(log_w, q, min_size=2)
-    log_w = jnp.asarray(log_w, dtype=jnp.result_type(float))
-    q = jnp.asarray(q, dtype=log_w.dtype)
+    log_w, q = pool_and_q(log_w, q, min_size=2)
     m = log_w.shape[-1]
     ratio, _ = _importance(log_w, q)
-    baseline = pow_from_log(leave_one_out_log_mean(log_w), 1.0 - q[..., None] if q.ndim else 1.0 - q)
+    baseline = pow_from_log(leave_one_out_log_mean(log_w), 1.0 - q)
     scale = lr_rescale_factor(m, q, lr_rescale)
     # The baseline is kept in an all-failed pool (ratio 0 there): zeroing the score only in such pools would
     # make it depend on w_m and change E[ĝ] at q = 1 (claim RLOO-BIAS); for q < 1 the baseline is 0 there.

@@ -18,8 +18,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from tsallis_theory.estimators._pool import GradientCoefficients, as_float, check_count, check_pool
-from tsallis_theory.estimators.paft import paft_resample
+from tsallis_theory.estimators._pool import GradientCoefficients, check_count, check_pool
+from tsallis_theory.estimators.paft import check_indices, paft_resample
+from tsallis_theory.qcalc import as_float
 
 
 def rb_reinforce(log_w) -> GradientCoefficients:
@@ -29,7 +30,7 @@ def rb_reinforce(log_w) -> GradientCoefficients:
       log_w: (..., M) log answer likelihoods in [−inf, 0].
     """
     check_pool(log_w, 0.0)
-    log_w = as_float(log_w)
+    log_w = as_float(log_w, keep_precision=False)
     coef = -jnp.exp(log_w) / log_w.shape[-1]
     return GradientCoefficients(score=coef, path=coef)
 
@@ -41,7 +42,7 @@ def rb_rloo(log_w) -> GradientCoefficients:
       log_w: (..., M) log answer likelihoods, M >= 2.
     """
     check_pool(log_w, 0.0, min_size=2)
-    log_w = as_float(log_w)
+    log_w = as_float(log_w, keep_precision=False)
     m = log_w.shape[-1]
     w = jnp.exp(log_w)
     loo = (w.sum(axis=-1, keepdims=True) - w) / (m - 1)
@@ -61,7 +62,7 @@ def iwae(log_w) -> GradientCoefficients:
       log_w: (..., M) log answer likelihoods in [−inf, 0].
     """
     check_pool(log_w, 1.0)
-    coef = -_posterior_weights(as_float(log_w))
+    coef = -_posterior_weights(as_float(log_w, keep_precision=False))
     return GradientCoefficients(score=coef, path=coef)
 
 
@@ -73,8 +74,8 @@ def posterior_sft_from_indices(log_w, indices) -> GradientCoefficients:
       indices: (..., K) resample indices into the pool, K >= 1.
     """
     check_pool(log_w, 1.0)
-    log_w = as_float(log_w)
-    m, k = log_w.shape[-1], indices.shape[-1]
+    log_w = as_float(log_w, keep_precision=False)
+    m, k = log_w.shape[-1], check_indices(indices, log_w.shape)
     counts = jax.nn.one_hot(indices, m, dtype=log_w.dtype).sum(axis=-2)
     failed = jnp.all(jnp.isneginf(log_w), axis=-1, keepdims=True)
     coef = jnp.where(failed, 0.0, -counts / k)

@@ -16,23 +16,41 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from tsallis_theory import _validate as V
 from tsallis_theory.estimators._pool import (
     GradientCoefficients,
+    broadcast_q,
     check_pool,
     log_mean_w,
     lr_rescale_factor,
+    pool_and_q,
     pow_from_log,
 )
+from tsallis_theory.qcalc import as_float
 
 
 def paft_resample(key, log_w, num_samples: int):
     """K = ``num_samples`` indices r_k ~ Categorical(w/Σw), shape (..., K). Arbitrary for an all-failed pool."""
-    log_w = jnp.asarray(log_w, dtype=jnp.result_type(float))
+    log_w = as_float(log_w, keep_precision=False)
     safe = jnp.where(jnp.all(jnp.isneginf(log_w), axis=-1, keepdims=True), 0.0, log_w)
-    return jax.random.categorical(key, safe, axis=-1, shape=(num_samples, *log_w.shape[:-1])).T if log_w.ndim > 1 \
-        else jax.random.categorical(key, safe, shape=(num_samples,))
+    return jnp.moveaxis(jax.random.categorical(key, safe, axis=-1, shape=(num_samples, *log_w.shape[:-1])), 0, -1)
+
+
+def check_indices(indices, pool_shape) -> int:
+    """Resample indices of shape (..., K), K >= 1, whose leading axes broadcast to the pool's; returns K."""
+    shape = np.shape(indices)
+    if len(shape) == 0 or shape[-1] < 1:
+        raise ValueError("indices must have shape (..., K) with K >= 1 resampled rollouts")
+    batch = tuple(pool_shape[:-1])
+    try:
+        ok = np.broadcast_shapes(shape[:-1], batch) == batch
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"indices must have shape (..., K) with leading axes broadcasting to the pool's {batch}; "
+                         f"got {shape}")
+    return shape[-1]
 
 
 def paft_from_indices(log_w, q, indices, *, lr_rescale: bool = False) -> GradientCoefficients:
@@ -40,21 +58,14 @@ def paft_from_indices(log_w, q, indices, *, lr_rescale: bool = False) -> Gradien
 
     Args:
       log_w: (..., M) log answer likelihoods in [−inf, 0].
-      q: commitment in [0, 1].
-      indices: (..., K) integer resample indices into the pool.
+      q: commitment in [0, 1], shape (...) or (..., 1) (see the package docs).
+      indices: (..., K) integer resample indices into the pool, leading axes broadcasting to the pool's.
     """
-    check_pool(log_w, q)
-    if not V.is_traced(indices):
-        idx = V.concrete("indices", indices)
-        if idx.ndim == 0 or idx.shape[-1] < 1:
-            raise ValueError("indices must have shape (..., K) with K >= 1 resampled rollouts")
-    log_w = jnp.asarray(log_w, dtype=jnp.result_type(float))
-    q = jnp.asarray(q, dtype=log_w.dtype)
-    m, k = log_w.shape[-1], indices.shape[-1]
+    log_w, q = pool_and_q(log_w, q)
+    m, k = log_w.shape[-1], check_indices(indices, log_w.shape)
     counts = jax.nn.one_hot(indices, m, dtype=log_w.dtype).sum(axis=-2)  # (..., M)
-    log_wbar = log_mean_w(log_w)
-    scale = pow_from_log(log_wbar, 1.0 - q)
-    scale = jnp.where(jnp.isfinite(log_wbar), scale, 0.0)[..., None]
+    log_wbar = log_mean_w(log_w)[..., None]
+    scale = jnp.where(jnp.isfinite(log_wbar), pow_from_log(log_wbar, 1.0 - q), 0.0)
     coef = -scale * counts / k * lr_rescale_factor(m, q, lr_rescale)
     return GradientCoefficients(score=coef, path=coef)
 
@@ -65,7 +76,7 @@ def paft(key, log_w, q, num_samples: int, *, lr_rescale: bool = False):
     Args:
       key: a jax PRNG key.
       log_w: (..., M) log answer likelihoods in [−inf, 0].
-      q: commitment in [0, 1].
+      q: commitment in [0, 1], shape (...) or (..., 1).
       num_samples: K >= 1 resampled rollouts.
       lr_rescale: multiply by M^{−q} (paper Alg 2).
     Returns:
@@ -74,5 +85,6 @@ def paft(key, log_w, q, num_samples: int, *, lr_rescale: bool = False):
     if int(num_samples) < 1:
         raise ValueError(f"num_samples (K) must be >= 1; got {num_samples}")
     check_pool(log_w, q)
+    broadcast_q(q, np.shape(log_w))  # the shape rule, before drawing
     indices = paft_resample(key, log_w, int(num_samples))
     return paft_from_indices(log_w, q, indices, lr_rescale=lr_rescale), indices
