@@ -43,7 +43,7 @@ def _tasks(calls, n=4, fail_at=None):
     def compute(i):
         calls.append(i)
         if i == fail_at:
-            raise KeyboardInterrupt  # killed inside the task, after its first row was written
+            raise KeyboardInterrupt  # killed inside the task, before it returned its rows
         return [{"i": i, "part": 0}, {"i": i, "part": 1}]
 
     return [(["item", i], lambda i=i: compute(i)) for i in range(n)]
@@ -87,3 +87,13 @@ def test_run_tasks_config_mismatch_names_fields_and_path_unless_fresh(tmp_path):
     assert calls == [0, 1] and len(rows) == 4
     assert ResultsFile(path).header()["config"]["grid"]["hi"] == 3
     assert len(ResultsFile(other).rows()) == 2  # --fresh leaves other studies' rows alone
+
+
+def test_a_task_cut_off_after_some_rows_is_redone_once(tmp_path):
+    """Rows written before the kill, without their task's marker, are dropped when the task is redone."""
+    path = tmp_path / "study.jsonl"
+    run_tasks(path, {"n": 2}, _tasks([], n=1), progress=False)
+    with path.open("a") as fh:
+        fh.write('{"i": 1, "part": 0, "task": ["item", 1]}\n')  # task 1's first row, then the process died
+    rows = run_tasks(path, {"n": 2}, _tasks([], n=2), progress=False)
+    assert sorted((r["i"], r["part"]) for r in rows) == [(0, 0), (0, 1), (1, 0), (1, 1)]

@@ -122,6 +122,16 @@ class ResultsFile:
             fh.write(json.dumps(row, default=float) + "\n")
             fh.flush()
 
+    def drop_unfinished(self, done: set) -> None:
+        """Rewrite the file without the rows of tasks that have no marker (cut off by an interruption), so
+        that the rerun of such a task does not add its rows twice."""
+        lines = self._lines()
+        keep = [r for r in lines if "task" not in r or "meta" in r or _key(r["task"]) in done]
+        if len(keep) != len(lines):
+            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+            tmp.write_text("".join(json.dumps(r, default=float) + "\n" for r in keep))
+            tmp.replace(self.path)
+
     def check_config(self) -> None:
         """Raise ``ConfigMismatch`` if the header on disk holds another config than ``self.config``."""
         header = self.header()
@@ -191,6 +201,7 @@ def run_tasks(path: str | Path, config: dict[str, Any], tasks: Iterable[Task], *
         results.check_config()
     results.start(fresh=fresh)
     done = results.done_tasks()
+    results.drop_unfinished(done)
     todo = [(key, compute) for key, compute in tasks if _key(key) not in done]
     bar = tqdm(todo, desc=desc, unit="task", disable=not progress, leave=False)
     for key, compute in bar:

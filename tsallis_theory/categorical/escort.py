@@ -27,7 +27,7 @@ from scipy.special import expit, logsumexp
 
 from tsallis_theory import _validate as V
 
-Q_RANGE = (0.0, 1.0)
+from tsallis_theory._validate import Q_RANGE  # noqa: E402  (re-exported)
 ALPHA_SUM_TOL = 1e-8
 
 

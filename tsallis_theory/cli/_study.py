@@ -99,7 +99,7 @@ def study_command(name: str):
 
     def configure(parser: argparse.ArgumentParser) -> None:
         module = study()
-        parser.description = module.__doc__
+        parser.description = (parser.description or "") + "\n" + (module.__doc__ or "")
         add_config_arguments(parser, module)
         add_output_arguments(parser, name)
 

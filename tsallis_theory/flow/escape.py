@@ -31,7 +31,7 @@ from scipy import integrate
 from tsallis_theory import _validate as V
 from tsallis_theory.flow.models import FlowModel, get_model
 
-Q_RANGE = (0.0, 1.0)
+from tsallis_theory._validate import Q_RANGE  # noqa: E402  (re-exported)
 METHODS = ("auto", "quad", "ode-lnp", "ode")
 
 # Solver tolerances: the sigmoid's escape time matches its closed form to 1e-9 relative down to p0 = 1e-12

@@ -1,0 +1,65 @@
+"""Planted errors in the q-calculus, the flows, the categorical formulas and the estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.mutations import Mutation, plant
+
+
+def _scaled_coefficients(factor):
+    """Wrap an estimator so that its coefficients come out multiplied by ``factor`` (a scale error)."""
+    def make(original):
+        def wrong(*args, **kwargs):
+            out = original(*args, **kwargs)
+            coef, rest = (out[0], out[1:]) if isinstance(out, tuple) and not hasattr(out, "score") else (out, None)
+            scaled = type(coef)(score=coef.score * factor, path=coef.path * factor)
+            return scaled if rest is None else (scaled, *rest)
+        return wrong
+    return make
+
+
+def _wrong_equilibrium(eps, q, n_labels=2):
+    """ε^{a}/(ε^{a} + (1−ε)^{a}) with a = 1.05/q: the escort of (1−ε, ε) with a wrong exponent."""
+    eps, q = np.asarray(eps, float), np.asarray(q, float)
+    a = 1.05 / np.where(q > 0, q, 1.0)
+    return np.where(q > 0, eps**a / (eps**a + (1 - eps) ** a), 0.0)
+
+
+def _times(factor):
+    return lambda original: (lambda *a, **k: original(*a, **k) * factor)
+
+
+MUTATIONS = [
+    Mutation("q-gradient sign", "DIR",
+             lambda mp: plant(mp, "tsallis_theory.qcalc:q_loss_from_log", lambda f: lambda lp, q: -f(lp, q)),
+             "ℓ_q replaced by −ℓ_q, so ∇ℓ_q = +P^{-q}∇P"),
+    Mutation("flow runs uphill", "FLOW",
+             lambda mp: plant(mp, "tsallis_theory.qcalc:q_loss_from_log", lambda f: lambda lp, q: -f(lp, q)),
+             "the flow dθ/dt = −∇ℓ_q taken on −ℓ_q, so dP/dt = −P^{2−q}‖s‖²"),
+    Mutation("flow clock", "FLOW",
+             lambda mp: plant(mp, "tsallis_theory.flow.escape:quad_time", _times(1.01)),
+             "the ln-P quadrature's time runs 1% fast against the θ-space ODE"),
+    Mutation("escape-time prefactor", "ESC-LOWER",
+             lambda mp: plant(mp, "tsallis_theory.flow.escape:escape_integral", _times(2.0)),
+             "I_q = ∫ u^{q−2} du doubled, so the lower bound I/C² exceeds the true escape time"),
+    Mutation("sigmoid closed form", "SIGMOID",
+             lambda mp: plant(mp, "tsallis_theory.symbolic.dynamics:sigmoid_escape_time_closed_form", _times(1.001)),
+             "the hyp2f1 closed form of T_q off by 0.1%"),
+    Mutation("escort exponent", "ESCORT",
+             lambda mp: plant(mp, "tsallis_theory.categorical.escort:escort_from_log",
+                              lambda f: lambda log_alpha, q: f(1.05 * log_alpha, q)),
+             "θ* ∝ α^{1.05/q} instead of α^{1/q}"),
+    Mutation("noise-equilibrium exponent", "NOISE-EQ",
+             lambda mp: plant(mp, "tsallis_theory.categorical.escort:noise_equilibrium", lambda f: _wrong_equilibrium),
+             "p̃* with ε^{1/(1.05q)} instead of ε^{1/q}"),
+    Mutation("GARL scale", "ENDPOINTS",
+             lambda mp: plant(mp, "tsallis_theory.estimators.garl:garl_plugin", _scaled_coefficients(1.01)),
+             "GARL plug-in coefficients 1% too large, so GARL q = 0 ≠ RB-REINFORCE"),
+    Mutation("RLOO scale", "RLOO-BIAS",
+             lambda mp: plant(mp, "tsallis_theory.estimators.garl:garl_rloo", _scaled_coefficients(1.01)),
+             "GARL-RLOO coefficients 1% too large, so E[RLOO] ≠ E[plug-in]"),
+    Mutation("PAFT scale", "PAFT-BIAS",
+             lambda mp: plant(mp, "tsallis_theory.estimators.paft:paft_from_indices", _scaled_coefficients(1.01)),
+             "PAFT coefficients 1% too large, so E[PAFT | pool] ≠ GARL plug-in"),
+]
