@@ -61,3 +61,20 @@ def test_bad_jobs_is_usage_error(capsys):
     assert main(["check", "--only", "DIR", "--jobs", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--jobs" in err[0] and ">= 1" in err[0]
+
+
+def test_figures_command_rebuilds_from_rows_and_names_missing_studies(tmp_path, capsys):
+    """`tsallis-lab figures` draws from the rows it finds and names the command for the studies it lacks."""
+    import shutil
+
+    from tsallis_theory.results import study_path
+
+    results = tmp_path / "rows"
+    results.mkdir()
+    shutil.copy(study_path("experiments/results", "atlas"), study_path(results, "atlas"))
+    assert main(["figures", "--results", str(results), "--figures", str(tmp_path / "figs")]) == 0
+    out = capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == [
+        "atlas_amplification.png", "atlas_ceiling.png", "atlas_escape.png"]
+    assert f"flow: no rows in {results}; run: tsallis-lab flow --out {results}" in out
+    assert main(["figures", "--results", str(tmp_path / "missing")]) == 2

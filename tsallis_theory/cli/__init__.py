@@ -25,6 +25,7 @@ PROG = "tsallis-lab"
 COMMANDS: dict[str, str] = {
     "check": "run the claims ledger and print it",
     "report": "run the ledger and write a Markdown report with figures",
+    "figures": "rebuild the figures of flow, estimators, atlas and lm from the result rows (no computation)",
     "flow": "escape times across q: sweep, fitted slopes, figures/flow_*.png",
     "noise": "label-noise study: escort flows, equilibria, contamination paths, memorisation times",
     "schedule": "q-schedules on cold start + label noise: escape vs contamination, Pareto front",

@@ -1,0 +1,46 @@
+"""tsallis-lab figures: rebuild every figure from the result rows on disk (no computation).
+
+    tsallis-lab figures                                   from the committed rows, into figures/
+    tsallis-lab figures --results /tmp/rows --figures /tmp/figs
+
+A study whose rows are missing is named with the command that makes them; the others are drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results", default="experiments/results", metavar="DIR",
+                        help="folder of the result rows (default: the committed rows, experiments/results)")
+    parser.add_argument("--figures", default="figures", metavar="DIR", help="where the figures go (default: figures)")
+
+
+def _rows_of(study: str, results: Path) -> dict[str | None, list[dict]]:
+    """prefix -> rows: one entry per row set of ``study`` (the LM study has one per preset)."""
+    from tsallis_theory.results import ResultsFile, study_path
+
+    if study == "lm":
+        from tsallis_theory.studies.lm import figure_prefix, read_runs, runs_path
+
+        return {figure_prefix(p): read_runs(results, p) for p in ("cpu", "gpu") if runs_path(results, p).exists()}
+    path = study_path(results, study)
+    return {None: ResultsFile(path).rows()} if path.exists() else {}
+
+
+def run(args) -> int:
+    from tsallis_theory.plots import STUDIES, draw_figures
+
+    results, out = Path(args.results), Path(args.figures)
+    if not results.is_dir():
+        raise ValueError(f"--results {results}: no such directory")
+    for study in STUDIES:
+        sets = _rows_of(study, results)
+        if not sets:
+            print(f"{study}: no rows in {results}; run: tsallis-lab {study} --out {results}")
+        for prefix, rows in sets.items():
+            for path in draw_figures(study, rows, out, prefix=prefix):
+                print(f"wrote {path}")
+    return 0
