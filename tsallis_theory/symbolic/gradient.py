@@ -128,8 +128,21 @@ def spot_dir(n: int, seed: int = 0) -> list[SpotCheck]:
             claimed = -(P ** -order) * np.asarray(gP)
             got = np.asarray(grad_jax(theta, order))
             errs.append(np.max(np.abs(got - claimed)) / np.max(np.abs(claimed)))
+    # the value too: a gradient check alone passes a loss whose exponent is off (its gradient is the custom JVP)
+    from tsallis_theory import q_loss_from_log
+
+    p = np.exp(rng.uniform(-30.0, -0.01, size=8 * n))
+    value_errs = []
+    for order in (0.0, 0.3, 0.7):
+        exact = -np.expm1((1.0 - order) * np.log(p)) / (1.0 - order)  # (1 − P^{1−q})/(1 − q)
+        got = np.asarray(q_loss_from_log(np.log(p), order))
+        value_errs.append(np.max(np.abs(got / exact - 1.0)))
+    got1 = np.asarray(q_loss_from_log(np.log(p), 1.0))
+    value_errs.append(np.max(np.abs(got1 / -np.log(p) - 1.0)))
     return [SpotCheck("jax.grad(q_loss_from_log) vs −P^{-q}∇P on the latent model (relative)",
-                      float(max(errs)), 1e-12, len(errs))]
+                      float(max(errs)), 1e-12, len(errs)),
+            SpotCheck("q_loss_from_log vs (1 − P^{1−q})/(1 − q) and −ln P (NumPy, relative)",
+                      float(max(value_errs)), 1e-12, 4 * len(p))]
 
 
 # --------------------------------------------------------------------------------------------------------------
