@@ -80,4 +80,14 @@ MUTATIONS = [
     Mutation("PAFT resampling variance", "VAR",
              lambda mp: plant(mp, "tsallis_theory.estimators.testbed:paft_resampling_variance", _times(1.2)),
              "E[Var(PAFT | pool)] 20% too large, against the Monte Carlo variance of the sampling code"),
+    Mutation("GRPO population amplification", "ATLAS",
+             lambda mp: plant(mp, "tsallis_theory.atlas.amplification:population_amplification",
+                              lambda f: lambda method, p, **kw: (1.0 / np.sqrt(np.asarray(p, float))
+                                                                 if method == "grpo" else f(method, p, **kw))),
+             "GRPO's population amplification 1/√P instead of 1/√(P(1−P))"),
+    Mutation("GRPO finite-group weights", "ATLAS",
+             lambda mp: plant(mp, "tsallis_theory.estimators.group:grpo",
+                              lambda f: lambda rewards, *a, **k: type(c := f(rewards, *a, **k))(
+                                  score=c.score * 1.01, path=c.path)),
+             "GRPO's advantages 1% too large, against the closed form E_K[√(K(G−K))]/G/(P(1−P))"),
 ]
