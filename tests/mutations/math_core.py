@@ -26,6 +26,18 @@ def _wrong_equilibrium(eps, q, n_labels=2):
     return np.where(q > 0, eps**a / (eps**a + (1 - eps) ** a), 0.0)
 
 
+def _flip_cov(monkeypatch):
+    from tsallis_theory.estimators.testbed import TabularLatentModel
+
+    original = TabularLatentModel.rollout_moments
+
+    def wrong(self):
+        var_w, e_g, cov = original(self)
+        return var_w, e_g, -cov
+
+    monkeypatch.setattr(TabularLatentModel, "rollout_moments", wrong)
+
+
 def _times(factor):
     return lambda original: (lambda *a, **k: original(*a, **k) * factor)
 
@@ -90,4 +102,10 @@ MUTATIONS = [
                               lambda f: lambda rewards, *a, **k: type(c := f(rewards, *a, **k))(
                                   score=c.score * 1.01, path=c.path)),
              "GRPO's advantages 1% too large, against the closed form E_K[√(K(G−K))]/G/(P(1−P))"),
+    Mutation("GARL w̄^(q²)", "BIAS",
+             lambda mp: plant(mp, "tsallis_theory.estimators.garl:_importance",
+                              lambda f: lambda log_w, q: f(log_w, q * q)),
+             "GARL's importance weight w_m/w̄^{q²} instead of w_m/w̄^q"),
+    Mutation("Cov sign in the leading term", "BIAS", _flip_cov,
+             "Thm 6.1's leading term with +Cov(g, w) instead of −Cov(g, w)"),
 ]
