@@ -38,6 +38,24 @@ def _flip_cov(monkeypatch):
     monkeypatch.setattr(TabularLatentModel, "rollout_moments", wrong)
 
 
+def _rows_edited(edit):
+    """Plant an error in what the LM checks read: each row of the committed runs passes through ``edit``."""
+    return lambda original: (lambda experiment, path: [edit(experiment, dict(r)) for r in original(experiment, path)])
+
+
+def _paft_collapses(experiment, row):
+    if experiment == "warm" and row["method"] == "paft-0.75":
+        last = {k: (0.1 * v if k.startswith("maj@") else v) for k, v in row["evals"][-1].items()}
+        row["evals"] = [*row["evals"][:-1], last]
+    return row
+
+
+def _contamination_constant(experiment, row):
+    if experiment == "noise":
+        row["evals"] = [dict(e, eval_contamination=0.25 * row["noise_eps"]) for e in row["evals"]]
+    return row
+
+
 def _times(factor):
     return lambda original: (lambda *a, **k: original(*a, **k) * factor)
 
@@ -50,6 +68,10 @@ MUTATIONS = [
              lambda mp: plant(mp, "tsallis_theory.qcalc:_log_q_formula",
                               lambda f: lambda log_u, q: f(log_u, q - 0.01)),
              "ℓ_q's value computed with exponent 1 − q + 0.01 while its gradient keeps P^{-q}"),
+    Mutation("amplification exponent", "DIR",
+             lambda mp: plant(mp, "tsallis_theory.qcalc:amplification_from_log",
+                              lambda f: lambda log_p, q: f(log_p, q + 0.01)),
+             "the per-example weight P^{-(q+0.01)} instead of P^{-q}"),
     Mutation("flow runs uphill", "FLOW",
              lambda mp: plant(mp, "tsallis_theory.qcalc:q_loss_from_log", lambda f: lambda lp, q: -f(lp, q)),
              "the flow dθ/dt = −∇ℓ_q taken on −ℓ_q, so dP/dt = −P^{2−q}‖s‖²"),
@@ -82,6 +104,9 @@ MUTATIONS = [
     Mutation("PAFT scale", "PAFT-BIAS",
              lambda mp: plant(mp, "tsallis_theory.estimators.paft:paft_from_indices", _scaled_coefficients(1.01)),
              "PAFT coefficients 1% too large, so E[PAFT | pool] ≠ GARL plug-in"),
+    Mutation("RB-REINFORCE scale", "ENDPOINTS",
+             lambda mp: plant(mp, "tsallis_theory.estimators.likelihood:rb_reinforce", _scaled_coefficients(1.01)),
+             "Rao-Blackwellised REINFORCE 1% too large, so GARL q = 0 ≠ RB-REINFORCE"),
     Mutation("IWAE scale", "ENDPOINTS",
              lambda mp: plant(mp, "tsallis_theory.estimators.likelihood:iwae", _scaled_coefficients(1.01)),
              "the IWAE gradient 1% too large, so GARL q = 1 ≠ IWAE"),
@@ -108,4 +133,18 @@ MUTATIONS = [
              "GARL's importance weight w_m/w̄^{q²} instead of w_m/w̄^q"),
     Mutation("Cov sign in the leading term", "BIAS", _flip_cov,
              "Thm 6.1's leading term with +Cov(g, w) instead of −Cov(g, w)"),
+    Mutation("learning-rate rescale M^(+q)", "ENDPOINTS",
+             lambda mp: plant(mp, "tsallis_theory.estimators._pool:lr_rescale_factor",
+                              lambda f: lambda m, q, enabled: 1.0 / f(m, q, enabled) if enabled else f(m, q, enabled)),
+             "Alg 1/2's rescale M^{+q} instead of M^{−q}"),
+    Mutation("escape detector never fires", "LM-COLD",
+             lambda mp: plant(mp, "tsallis_theory.ledger.checks.lm:_rows",
+                              lambda f: lambda experiment, path: [dict(r, escape_step=None) for r in f(experiment, path)]),
+             "LM runs' escape step never recorded, so GARL q = 0.75 and q = 1 never escape"),
+    Mutation("PAFT q = 0.75 evaluated collapsed", "LM-WARM",
+             lambda mp: plant(mp, "tsallis_theory.ledger.checks.lm:_rows", _rows_edited(_paft_collapses)),
+             "the last warm evaluation of PAFT q = 0.75 reads maj@k at a tenth of its value: a collapse"),
+    Mutation("contamination blind to q", "LM-NOISE",
+             lambda mp: plant(mp, "tsallis_theory.ledger.checks.lm:_rows", _rows_edited(_contamination_constant)),
+             "every method's contamination read as ε/4, whatever q (q = 1 too low, q = 0 and the schedule too high)"),
 ]

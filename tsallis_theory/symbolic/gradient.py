@@ -139,10 +139,16 @@ def spot_dir(n: int, seed: int = 0) -> list[SpotCheck]:
         value_errs.append(np.max(np.abs(got / exact - 1.0)))
     got1 = np.asarray(q_loss_from_log(np.log(p), 1.0))
     value_errs.append(np.max(np.abs(got1 / -np.log(p) - 1.0)))
+    # and the lab's per-example weight: amplification(P, q) = P^{-q}, the scalar DIR puts in front of ∇ℓ_0
+    from tsallis_theory import amplification_from_log
+
+    amp_errs = [np.max(np.abs(np.asarray(amplification_from_log(np.log(p), order)) / np.exp(-order * np.log(p)) - 1.0))
+                for order in (0.0, 0.3, 0.7, 1.0)]
     return [SpotCheck("jax.grad(q_loss_from_log) vs −P^{-q}∇P on the latent model (relative)",
                       float(max(errs)), 1e-12, len(errs)),
             SpotCheck("q_loss_from_log vs (1 − P^{1−q})/(1 − q) and −ln P (NumPy, relative)",
-                      float(max(value_errs)), 1e-12, 4 * len(p))]
+                      float(max(value_errs)), 1e-12, 4 * len(p)),
+            SpotCheck("amplification_from_log vs P^{-q} (NumPy, relative)", float(max(amp_errs)), 1e-12, 4 * len(p))]
 
 
 # --------------------------------------------------------------------------------------------------------------
