@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-# The paper's range of the commitment q (J_Q, SPEC §1): the estimators, the flows and the escort distributions
+# The paper's range of the commitment q (J_Q, docs/spec.md §1): the estimators, the flows and the escort distributions
 # take q in [0, 1]. The q-calculus itself (qcalc) is defined for every real q.
 Q_RANGE = (0.0, 1.0)
 

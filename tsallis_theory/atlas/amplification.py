@@ -1,4 +1,4 @@
-"""The amplification atlas (claim ATLAS, SPEC §3): every method as f'(P)·∇P per example.
+"""The amplification atlas (claim ATLAS, docs/spec.md §7): every method as f'(P)·∇P per example.
 
 A method's expected update on one example is E[ĝ] = −f'(P)∇P (ĝ estimates a loss gradient), so its
 *amplification* f'(P) says how strongly it pushes an example with success probability P. Population
@@ -21,7 +21,7 @@ canonical pools (K successes first); for pass@k and DCO, whose two weights agree
 it takes their difference a(1, K+1) − a(0, K) from ``estimators.coverage`` in log space instead
 (``success_gap``). A soft w_m (teacher-forced likelihood) escapes the ceiling: ``soft_amplification``
 evaluates the log-w methods on the soft model P(θ) = mean_z σ(θ + b_z) exactly. ``escape_time`` integrates the expected-estimator flow dθ/dt = −E[ĝ]
-in u = ln P (SPEC §4).
+in u = ln P (docs/spec.md §10).
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ def expected_amplification(method: str, p, g: int | None = None, *, q=None, k=No
       p: success probability P in [0, 1] (array).
       g: group size G >= 2, or None.
       q, k, T, n: the method's hyper-parameter (``garl*``/``paft``/``jq``: q; pass_at_k: k; maxrl: T; dco: n).
-      eps: GRPO's std stabiliser (0 gives SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P))).
+      eps: GRPO's std stabiliser (0 gives the closed form of docs/spec.md §7 E_K[√(K(G−K))]/G/(P(1−P))).
       std: GRPO's std, "population" (ddof = 0) or "sample" (ddof = 1, TRL and verl: ``**E.GRPO_PRESETS["trl"]``).
 
     Example:
@@ -273,7 +273,7 @@ class SoftModel:
         return optimize.brentq(f, lo, hi, xtol=1e-14, rtol=1e-14)
 
 
-_SOFT = {  # jitted once at import (q traced), SPEC §4
+_SOFT = {  # jitted once at import (q traced), docs/spec.md §10
     "rb_reinforce": jax.jit(lambda lw, q: E.rb_reinforce(lw)),
     "garl": jax.jit(E.garl_plugin),
     "garl_rloo": jax.jit(E.garl_rloo),

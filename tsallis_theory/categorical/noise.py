@@ -1,5 +1,5 @@
 """Label noise in the two-label model: contamination dynamics, equilibria and memorisation times
-(NOISE-EQ, NOISE-TIME; SPEC §2 "Label noise").
+(NOISE-EQ, NOISE-TIME; docs/spec.md §4).
 
 One input, clean label c annotated with probability 1 − ε, flipped label k with probability ε. The model puts
 p on c and p̃ = 1 − p on k; loss J = (1 − ε) ℓ_q(p) + ε ℓ_q(p̃). Under gradient flow (v1 eq 16)

@@ -1,4 +1,4 @@
-"""Schedules of q on a scenario with both problems: cold start and label noise  (SCHEDULE; SPEC §2–3).
+"""Schedules of q on a scenario with both problems: cold start and label noise  (SCHEDULE; docs/spec.md §5).
 
 Scenario (``Scenario``): n examples, each a tabular softmax model over three labels (gold, flip, junk) with its
 own logits. All start cold: P(gold) = p0_i (log-spaced over [p0_min, p0_max]), P(flip) = p0_i, the rest on the

@@ -10,7 +10,7 @@ the estimate 0 when K = 0,
     E[GARL] = E[(K/M)^{1−q}] / P^{1−q} · ∇ℓ_q,
 
 so the relative bias E[GARL]/∇ℓ_q − 1 is a finite binomial sum, ≈ −q(1−q)(1−P)/(2MP) when MP ≫ 1 and
-→ −1 when MP ≪ 1 (SPEC §2, BIAS). RLOO (claim RLOO-BIAS) and PAFT (claim PAFT-BIAS) share it.
+→ −1 when MP ≪ 1 (docs/spec.md §6, BIAS). RLOO (claim RLOO-BIAS) and PAFT (claim PAFT-BIAS) share it.
 """
 
 from __future__ import annotations

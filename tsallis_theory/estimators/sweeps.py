@@ -31,7 +31,7 @@ SOFT_MODEL = TabularLatentModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3,
 HARD_MODEL = TabularLatentModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
 RARE_FLOOR = 1e-3
 
-# Module-level jitted estimators (q traced): one compile per pool shape, none per q (SPEC §4).
+# Module-level jitted estimators (q traced): one compile per pool shape, none per q (docs/spec.md §10).
 _plugin = jax.jit(garl_plugin)
 _rloo = jax.jit(garl_rloo)
 _paft = jax.jit(paft_from_indices)

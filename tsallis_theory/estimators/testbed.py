@@ -12,8 +12,8 @@ estimate for a pool z_1..z_M is ĝ = Σ_m score_m ∇log p(z_m|x) + path_m ∇lo
 
 Exact moments over all pools: ``pool_moments`` sums over the C(M+Z−1, Z−1) count vectors (compositions)
 with multinomial probabilities, which is exact for permutation-equivariant estimators (every method here;
-tests/test_estimators_properties.py checks equivariance and compares with the Z^M ordered enumeration of
-``ordered_pools``). ``mc_moments`` is the vectorised Monte Carlo fallback with standard errors.
+tests/test_estimators_properties.py checks equivariance, and tests/test_estimators.py compares with the Z^M
+ordered enumeration of ``ordered_pools``). ``mc_moments`` is the vectorised Monte Carlo fallback with standard errors.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Escape times under the gradient flow dθ/dt = −∇ℓ_q = P^{−q}∇P (SPEC §2, claims FLOW, ESC-*, SIGMOID).
+"""Escape times under the gradient flow dθ/dt = −∇ℓ_q = P^{−q}∇P (docs/spec.md §3, claims FLOW, ESC-*, SIGMOID).
 
 Along the flow, d ln P/dt = P^{1−q}‖s‖² (eq 6 divided by P). Two solvers, both in u = ln P, never in raw P
-(SPEC §4: raw-P quadrature and raw-P ODEs are silently wrong at small p0):
+(docs/spec.md §10: raw-P quadrature and raw-P ODEs are silently wrong at small p0):
 
 * quadrature, when ‖s‖² = h(P) is a function of P alone (``model.score_sq_from_log_p``):
 

@@ -4,7 +4,7 @@ Every model is a ``FlowModel``: ``log_p(theta)`` (JAX, θ of shape ``(dim,)``), 
 P(θ) = p0 to float64 rounding, or a ``ValueError`` naming p0 when the model cannot reach it) and
 ``log_p_range`` (the open interval of reachable ln P). Where ‖s‖² = ‖∇ ln P‖² is a function of P alone
 along the flow (symmetric initialisations), ``score_sq_from_log_p`` gives it in NumPy, and the escape time
-reduces to a quadrature in ln P (SPEC §2, claims FLOW, SIGMOID).
+reduces to a quadrature in ln P (docs/spec.md §3, claims FLOW, SIGMOID).
 
 The families (issue 3, deliverable 1):
 
@@ -96,7 +96,7 @@ class FlowModel:
 
 
 class Sigmoid(FlowModel):
-    """P = σ(θ), θ scalar: ln P = −softplus(−θ), s = 1 − P, ‖s‖² = (1 − P)² (SPEC App C.1, claim SIGMOID)."""
+    """P = σ(θ), θ scalar: ln P = −softplus(−θ), s = 1 − P, ‖s‖² = (1 − P)² (docs/spec.md §3, claim SIGMOID)."""
 
     def __init__(self):
         self.name = "sigmoid"
@@ -131,7 +131,7 @@ def _solve_shift(log_p_of_shift: Callable[[float], float], log_p0: float, name: 
 
 
 class TabularLatent(FlowModel):
-    """Latent-rationale model: π = softmax(φ) over N rationales, P = Σ_z π_z w_z (SPEC §1).
+    """Latent-rationale model: π = softmax(φ) over N rationales, P = Σ_z π_z w_z (docs/spec.md §1).
 
     Args:
       w: shape (N,), answer likelihoods w_z = p(y*|x, z) in [0, 1] (0/1 for a hard verifier). With

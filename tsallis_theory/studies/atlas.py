@@ -1,5 +1,5 @@
 """The atlas study: every method's amplification f'(P) (E[update] = f'(P)·∇P per example), the
-finite-group ceiling and the escape-time slopes of the expected-estimator flows (claim ATLAS, SPEC §3).
+finite-group ceiling and the escape-time slopes of the expected-estimator flows (claim ATLAS, docs/spec.md §7).
 
 Rows (``out/atlas.jsonl``; the formulas are ``tsallis_theory.atlas``'s):
 

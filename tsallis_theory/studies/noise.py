@@ -1,5 +1,5 @@
 """Label noise in the two-label model: escort minimisers, stable contamination over (ε, q), contamination paths
-and memorisation times (claims ESCORT, SHARPEN, NOISE-EQ, NOISE-TIME; docs/spec.md §5, docs/categorical.md).
+and memorisation times (claims ESCORT, SHARPEN, NOISE-EQ, NOISE-TIME; docs/spec.md §2, §4; docs/categorical.md).
 
 With flip rate ε the loss (1 − ε) ℓ_q(p) + ε ℓ_q(p̃) is minimised at the escort of (1 − ε, ε): the stable
 contamination is p̃* = ε^{1/q}/(ε^{1/q} + (1 − ε)^{1/q}) (NOISE-EQ), and from a clean start the time to reach

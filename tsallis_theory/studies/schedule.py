@@ -1,5 +1,5 @@
 """q-schedules on a cold start with label noise: fixed q, stepwise q = 1 → 0, linear anneals and two adaptive
-rules, each run as one gradient flow over every example (claim SCHEDULE; docs/spec.md §6, docs/categorical.md).
+rules, each run as one gradient flow over every example (claim SCHEDULE; docs/spec.md §5; docs/categorical.md).
 
 Clean examples start cold (P(gold) in [p0_min, p0_max]) and need q near 1 to escape fast; noisy examples are
 memorised at q = 1 and cleaned at q = 0. The claim is that a stepwise schedule escapes like q = 1 and ends clean

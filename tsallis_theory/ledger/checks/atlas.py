@@ -13,7 +13,7 @@ from tsallis_theory.ledger.claims import PARTIAL, REFUTED, VERIFIED, CheckContex
 
 
 def verify_atlas(ctx: CheckContext) -> Verdict:
-    """ATLAS (SPEC §3): finite-group amplifications are polynomials that cap for P ≪ 1/G; soft w escapes."""
+    """ATLAS (docs/spec.md §7): finite-group amplifications are polynomials that cap for P ≪ 1/G; soft w escapes."""
     from tsallis_theory.estimators import GradientCoefficients
     from tsallis_theory.estimators.testbed import TabularLatentModel, ordered_pools
 
@@ -30,7 +30,7 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
     count_weights_many([grpo0, *cases4], 4)
     count_weights_many(unbiased16, 16)
     count_weights_many([grpo0, *hard, *(("garl", {"q": q}) for q in caps)], g)
-    # 1. GRPO against SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P)) (eps = 0) and its P → 0 limit √(G−1)
+    # 1. GRPO against the closed form of docs/spec.md §7 E_K[√(K(G−K))]/G/(P(1−P)) (eps = 0) and its P → 0 limit √(G−1)
     err = 0.0
     for g in (4, 32):
         p = np.geomspace(1e-6, 0.9, 9)
@@ -109,7 +109,7 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
                    f"{r['slope']:.3f}±{r['slope_se']:.3f}" for r in rows)
     head = (f"Fails: {', '.join(failed)}. " if failed else
             "" if status == VERIFIED else "Holds except the escape-time slopes (tolerance 0.05). ")
-    ev = head + (f"Finite-group expected amplification = exact enumeration to {enum_err:.0e}; GRPO = SPEC closed form to "
+    ev = head + (f"Finite-group expected amplification = exact enumeration to {enum_err:.0e}; GRPO = the closed form (docs/spec.md §7) to "
           f"{err:.0e}, → √(G−1) as P → 0; RLOO, Dr.GRPO, MaxRL, pass@k exact at finite G ({unb:.0e}). With 0/1 "
           f"rewards every method is flat for P ≪ 1/G (G = 32, change {flat:.0e} from P = 1e-8 to 1e-10; GARL caps at G^q). "
           f"Soft w: GARL amplification ∝ P^{{{soft_exp[0.5]:.3f}}} (q = .5), P^{{{soft_exp[1.0]:.3f}}} (q = 1), no "

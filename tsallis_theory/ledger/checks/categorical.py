@@ -1,4 +1,4 @@
-"""Ledger checks of the categorical lab (SPEC §2): numeric sides of ESCORT, SHARPEN, PROPER and DISP, and the
+"""Ledger checks of the categorical lab (docs/spec.md §2, §4, §5): numeric sides of ESCORT, SHARPEN, PROPER and DISP, and the
 checks of NOISE-EQ, NOISE-TIME and SCHEDULE. Each returns a ``Verdict`` decided by stated tolerances; the fast
 tier uses smaller grids than the full tier. docs/categorical.md explains each check and its numbers.
 """
