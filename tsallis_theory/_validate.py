@@ -54,7 +54,13 @@ def check_range(
     low_open: bool = False,
     high_open: bool = False,
 ) -> np.ndarray:
-    """Raise unless every entry of ``value`` lies in the interval (or bracket) [low, high]."""
+    """Raise unless every entry of ``value`` lies in the interval (or bracket) [low, high].
+
+    >>> check_range("eps", 0.7, 0.0, 0.5, low_open=True, high_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: eps must be in (0, 0.5); got 0.7
+    """
     lb = "(" if low_open else "["
     rb = ")" if high_open else "]"
     allowed = f"in {lb}{low:g}, {high:g}{rb}"

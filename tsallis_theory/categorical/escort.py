@@ -110,7 +110,7 @@ def noise_equilibrium(eps, q, n_labels: int = 2) -> np.ndarray:
       p̃*, shape broadcast(eps, q).
 
     Example:
-      >>> float(noise_equilibrium(0.1, 1.0))   # q = 1 fits the noise exactly
+      >>> round(float(noise_equilibrium(0.1, 1.0)), 12)   # q = 1 fits the noise exactly
       0.1
     """
     eps = check_eps(eps)

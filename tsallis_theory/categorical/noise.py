@@ -144,7 +144,11 @@ def simulate_contamination(eps, q, p_tilde0, t_eval, parameterisation="direct", 
 
 
 def paper_time_law(eps, q, eta):
-    """Prop C.2's law η^{q+1}/((q+1)ε) (bounded-below score; ``direct``)."""
+    """Prop C.2's law η^{q+1}/((q+1)ε) (bounded-below score; ``direct``).
+
+    >>> round(paper_time_law(0.1, 0.5, 0.01), 12)   # 0.01^1.5/(1.5·0.1)
+    0.006666666667
+    """
     return eta ** (q + 1.0) / ((q + 1.0) * eps)
 
 

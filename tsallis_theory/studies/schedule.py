@@ -64,7 +64,11 @@ class Config:
                         p0_min=self.p0_min, p0_max=self.p0_max, t_end=self.t_end)
 
     def schedules(self) -> list[Schedule]:
-        """The schedules in the order they run: fixed, stepwise, linear, reward-EMA, per-example."""
+        """The schedules in the order they run: fixed, stepwise, linear, reward-EMA, per-example.
+
+        >>> [s.key() for s in PRESETS["smoke"].schedules()]
+        ['fixed:0', 'fixed:1', 'stepwise:10', 'linear:20', 'reward_ema:2,0.3,0.7', 'per_example:0.3,0.7']
+        """
         return ([Schedule("fixed", q=q) for q in self.fixed_qs]
                 + [Schedule("stepwise", t_switch=t) for t in self.switch_times]
                 + [Schedule("linear", t_anneal=t) for t in self.anneal_times]
