@@ -16,8 +16,8 @@ from tsallis_theory import estimators as E
 from tsallis_theory.estimators import testbed as T
 from tsallis_theory.estimators.coverage import dco_gap, maxrl_weights, pass_at_k_gap, pass_at_k_weights
 
-SOFT = T.TabularLatentModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3, 0.9]), parameterised=True)
-HARD = T.TabularLatentModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
+SOFT = T.RolloutPoolModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3, 0.9]), parameterised=True)
+HARD = T.RolloutPoolModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
 
 
 def _brute_subset_weights(rewards, k, per_subset):

@@ -27,15 +27,15 @@ def _wrong_equilibrium(eps, q, n_labels=2):
 
 
 def _flip_cov(monkeypatch):
-    from tsallis_theory.estimators.testbed import TabularLatentModel
+    from tsallis_theory.estimators.testbed import RolloutPoolModel
 
-    original = TabularLatentModel.rollout_moments
+    original = RolloutPoolModel.rollout_moments
 
     def wrong(self):
         var_w, e_g, cov = original(self)
         return var_w, e_g, -cov
 
-    monkeypatch.setattr(TabularLatentModel, "rollout_moments", wrong)
+    monkeypatch.setattr(RolloutPoolModel, "rollout_moments", wrong)
 
 
 def _rows_edited(edit):

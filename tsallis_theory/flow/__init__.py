@@ -22,7 +22,7 @@ _EXPORTS = {
     "escape_record": "escape", "escape_time": "escape", "passage_time": "escape", "solve_flow": "escape",
     "trajectory": "escape",
     "MLP": "models", "MODEL_NAMES": "models", "Chain": "models", "FlowModel": "models", "Sigmoid": "models",
-    "TabularLatent": "models", "get_model": "models",
+    "LatentMixture": "models", "get_model": "models",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -79,7 +79,7 @@ def tasks(cfg: Config):
 
     g = cfg.group
     ps = np.geomspace(1e-8, 0.99, cfg.n_p)
-    model = A.SoftModel()
+    model = A.SoftVerifierModel()
     thetas = np.array([model.theta_of_log_p(np.log(p)) for p in np.geomspace(1e-8, 0.45, 40)])
     for label, m, kw in HARD_CURVES:
         yield ("curve", label, "hard", g), lambda label=label, m=m, kw=kw: [dict(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsallis_theory.atlas.amplification import (SoftModel, _objective, count_weights_many, escape_slopes,
+from tsallis_theory.atlas.amplification import (SoftVerifierModel, _objective, count_weights_many, escape_slopes,
                                                 expected_amplification, hard_scores, population_amplification,
                                                 soft_amplification)
 from tsallis_theory._numerics import binomial_pmf, fit_slope
@@ -15,7 +15,7 @@ from tsallis_theory.ledger.claims import PARTIAL, REFUTED, VERIFIED, CheckContex
 def verify_atlas(ctx: CheckContext) -> Verdict:
     """ATLAS (docs/spec.md §7): finite-group amplifications are polynomials that cap for P ≪ 1/G; soft w escapes."""
     from tsallis_theory.estimators import GradientCoefficients
-    from tsallis_theory.estimators.testbed import TabularLatentModel, ordered_pools
+    from tsallis_theory.estimators.testbed import RolloutPoolModel, ordered_pools
 
     nums: dict = {}
     g = 32
@@ -40,7 +40,7 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
     lim = expected_amplification("grpo", 1e-12, 32, eps=0.0) / np.sqrt(31) - 1
     nums["grpo_closed_form_max_rel_err"], nums["grpo_limit_rel_err"] = err, float(lim)
     # 2. the binomial formula against exact enumeration of every pool (tabular model, 0/1 w, G = 4)
-    model = TabularLatentModel(np.array([0.0, 0.7, -1.5]), np.array([0.0, 0.0, 1.0]))
+    model = RolloutPoolModel(np.array([0.0, 0.7, -1.5]), np.array([0.0, 0.0, 1.0]))
     pools, probs = ordered_pools(model, 4)
     scores = hard_scores([grpo0, *cases4], model.w[pools])[1:]  # the G = 4 compile of the count weights
     enum_err = 0.0
@@ -68,7 +68,7 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
     cap = {q: expected_amplification("garl", 1e-12, g, q=q) / g**q - 1 for q in caps}
     nums["ceiling_flatness_1e-10_vs_1e-8"], nums["garl_cap_rel_err"] = float(flat), {str(k): float(v) for k, v in cap.items()}
     # 6. soft verifier: GARL's amplification keeps growing like P^{−q} (no ceiling)
-    sm = SoftModel()
+    sm = SoftVerifierModel()
     ps = np.geomspace(1e-8, 1e-5, 4)
     th = np.array([sm.theta_of_log_p(np.log(x)) for x in ps])
     soft_exp = {}
