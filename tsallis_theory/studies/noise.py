@@ -29,14 +29,10 @@ from tsallis_theory import _validate as V
 from tsallis_theory.categorical.escort import noise_equilibrium
 from tsallis_theory.categorical.noise import NOISE_PARAMETERISATIONS
 from tsallis_theory.results import run_tasks, study_path
+from tsallis_theory.studies._fields import config_field
 
 STUDY = "noise"
 EQUILIBRIUM_START = 0.45  # p̃ at the start of the equilibrium flows (above every p̃*: approached from above)
-
-
-def _field(default, help_text, metavar=None):
-    metadata = {"help": help_text} if metavar is None else {"help": help_text, "metavar": metavar}
-    return dataclasses.field(default=default, metadata=metadata)
 
 
 def _linspace(lo, hi, n):
@@ -47,26 +43,27 @@ def _linspace(lo, hi, n):
 class Config:
     """One label-noise study: escort minimisers, an (ε, q) grid of equilibria, paths and memorisation times."""
 
-    eps: tuple[float, ...] = _field((0.05, 0.1, 0.2, 0.3), "flip rates ε of the equilibrium grid, each in "
-                                    "(0, 0.5) (default: 0.05 0.1 0.2 0.3)", "EPS")
-    q: tuple[float, ...] = _field((0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0), "commitments q of the equilibrium grid, "
-                                  "each in (0, 1] (default: 0.1 0.2 0.3 0.4 0.6 0.8 1)", "Q")
-    escort_qs: tuple[float, ...] = _field(_linspace(0.2, 1.0, 9), "commitments q of the escort minimisers, each "
-                                          "in (0, 1] (default: 0.2, 0.3, ..., 1)", "Q")
-    escort_alpha: tuple[float, ...] = _field((0.5, 0.3, 0.2), "annotation distribution α of the escort "
-                                             "minimisers, positive, summing to 1 (default: 0.5 0.3 0.2)", "ALPHA")
-    path_eps: float = _field(0.1, "flip rate ε of the contamination paths and times, in (0, 0.5) (default 0.1)",
-                             "EPS")
-    path_qs: tuple[float, ...] = _field((0.0, 0.25, 0.5, 0.75, 1.0), "commitments q of the contamination paths, "
-                                        "each in [0, 1] (default: 0 0.25 0.5 0.75 1)", "Q")
-    p_tilde0: float = _field(1e-6, "initial contamination p̃0 of the paths, in (0, 0.5) (default 1e-6)", "P")
-    time_qs: tuple[float, ...] = _field((0.25, 0.5, 0.75, 1.0), "commitments q of the memorisation times, each "
-                                        "in (0, 1] (default: 0.25 0.5 0.75 1)", "Q")
-    eta_fracs: tuple[float, ...] = _field(tuple(float(x) for x in np.geomspace(1e-6, 1e-1, 11)),
-                                          "targets η/p̃* of the memorisation times, each in (0, 1) (default: 11 "
-                                          "values 1e-6 ... 1e-1)", "FRAC")
-    p0_fracs: tuple[float, ...] = _field((1e-8, 1e-6, 1e-4, 1e-2), "sigmoid starts p̃0/η of the memorisation "
-                                         "times, each in (0, 1) (default: 1e-8 1e-6 1e-4 1e-2)", "FRAC")
+    eps: tuple[float, ...] = config_field((0.05, 0.1, 0.2, 0.3), "flip rates ε of the equilibrium grid, each in "
+                                          "(0, 0.5) (default: 0.05 0.1 0.2 0.3)", "EPS")
+    q: tuple[float, ...] = config_field((0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0), "commitments q of the equilibrium grid, "
+                                        "each in (0, 1] (default: 0.1 0.2 0.3 0.4 0.6 0.8 1)", "Q")
+    escort_qs: tuple[float, ...] = config_field(_linspace(0.2, 1.0, 9), "commitments q of the escort minimisers, each "
+                                                "in (0, 1] (default: 0.2, 0.3, ..., 1)", "Q")
+    escort_alpha: tuple[float, ...] = config_field((0.5, 0.3, 0.2), "annotation distribution α of the escort "
+                                                   "minimisers, positive, summing to 1 (default: 0.5 0.3 0.2)", "ALPHA")
+    path_eps: float = config_field(0.1, "flip rate ε of the contamination paths and times, in (0, 0.5) (default 0.1)",
+                                   "EPS")
+    path_qs: tuple[float, ...] = config_field((0.0, 0.25, 0.5, 0.75, 1.0), "commitments q of the contamination paths, "
+                                              "each in [0, 1] (default: 0 0.25 0.5 0.75 1)", "Q")
+    p_tilde0: float = config_field(1e-6, "initial contamination p̃0 of the paths, in (0, 0.5) (default 1e-6)", "P")
+    time_qs: tuple[float, ...] = config_field((0.25, 0.5, 0.75, 1.0), "commitments q of the memorisation times, each "
+                                              "in (0, 1] (default: 0.25 0.5 0.75 1)", "Q")
+    eta_fracs: tuple[float, ...] = config_field(
+        tuple(float(x) for x in np.geomspace(1e-6, 1e-1, 11)),
+        "targets η/p̃* of the memorisation times, each in (0, 1) (default: 11 values 1e-6 ... 1e-1)", "FRAC")
+    p0_fracs: tuple[float, ...] = config_field(
+        (1e-8, 1e-6, 1e-4, 1e-2),
+        "sigmoid starts p̃0/η of the memorisation times, each in (0, 1) (default: 1e-8 1e-6 1e-4 1e-2)", "FRAC")
 
     def validate(self) -> None:
         """One-line ValueErrors naming the bad field and its allowed range (before any computation)."""

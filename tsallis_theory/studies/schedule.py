@@ -20,43 +20,38 @@ from pathlib import Path
 from tsallis_theory import _validate as V
 from tsallis_theory.categorical.schedules import Scenario, Schedule
 from tsallis_theory.results import run_tasks, study_path
+from tsallis_theory.studies._fields import config_field
 
 STUDY = "schedule"
 _SCENARIO = Scenario()
-
-
-def _field(default, help_text, metavar=None, flag=True):
-    metadata = {"help": help_text, "flag": flag}
-    if metavar is not None:
-        metadata["metavar"] = metavar
-    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     """One schedule comparison: a scenario (examples, noise, cold start, horizon) and a grid of schedules."""
 
-    n_examples: int = _field(32, "number of examples, >= 2 (default 32)", "N")
-    noisy_fraction: float = _field(_SCENARIO.noisy_fraction, "fraction of noisy examples, in (0, 1) "
-                                   f"(default {_SCENARIO.noisy_fraction:g})", "F")
-    eps: float = _field(_SCENARIO.eps, f"flip rate of a noisy example, in (0, 0.5) (default {_SCENARIO.eps:g})",
-                        "EPS")
-    p0_min: float = _field(_SCENARIO.p0_min, f"coldest initial P(gold), in (0, p0_max] (default "
-                           f"{_SCENARIO.p0_min:g})", "P")
-    p0_max: float = _field(_SCENARIO.p0_max, f"warmest initial P(gold), in [p0_min, 1/3) (default "
-                           f"{_SCENARIO.p0_max:g})", "P")
-    t_end: float = _field(_SCENARIO.t_end, f"training horizon (flow time), > 0 (default {_SCENARIO.t_end:g})", "T")
-    n_grid: int = _field(60, "points of the recorded curves, >= 10 (default 60)", "N")
-    fixed_qs: tuple[float, ...] = _field((0.0, 0.5, 0.8, 1.0), "fixed-q schedules, each in [0, 1], including 0 "
-                                         "and 1 (default: 0 0.5 0.8 1)", "Q")
-    switch_times: tuple[float, ...] = _field((5.0, 10.0, 30.0), "switch times of the stepwise q = 1 → 0 "
-                                             "schedules, each > 0 (default: 5 10 30)", "T")
-    anneal_times: tuple[float, ...] = _field((20.0,), "lengths of the linear 1 → 0 anneals, each > 0 "
-                                             "(default: 20)", "T")
-    reward_ema: tuple[tuple[float, float, float], ...] = _field(
+    n_examples: int = config_field(32, "number of examples, >= 2 (default 32)", "N")
+    noisy_fraction: float = config_field(_SCENARIO.noisy_fraction, "fraction of noisy examples, in (0, 1) "
+                                         f"(default {_SCENARIO.noisy_fraction:g})", "F")
+    eps: float = config_field(_SCENARIO.eps, f"flip rate of a noisy example, in (0, 0.5) (default {_SCENARIO.eps:g})",
+                              "EPS")
+    p0_min: float = config_field(_SCENARIO.p0_min, f"coldest initial P(gold), in (0, p0_max] (default "
+                                 f"{_SCENARIO.p0_min:g})", "P")
+    p0_max: float = config_field(_SCENARIO.p0_max, f"warmest initial P(gold), in [p0_min, 1/3) (default "
+                                 f"{_SCENARIO.p0_max:g})", "P")
+    t_end: float = config_field(_SCENARIO.t_end, f"training horizon (flow time), > 0 (default {_SCENARIO.t_end:g})",
+                                "T")
+    n_grid: int = config_field(60, "points of the recorded curves, >= 10 (default 60)", "N")
+    fixed_qs: tuple[float, ...] = config_field((0.0, 0.5, 0.8, 1.0), "fixed-q schedules, each in [0, 1], including 0 "
+                                               "and 1 (default: 0 0.5 0.8 1)", "Q")
+    switch_times: tuple[float, ...] = config_field((5.0, 10.0, 30.0), "switch times of the stepwise q = 1 → 0 "
+                                                   "schedules, each > 0 (default: 5 10 30)", "T")
+    anneal_times: tuple[float, ...] = config_field((20.0,), "lengths of the linear 1 → 0 anneals, each > 0 "
+                                                   "(default: 20)", "T")
+    reward_ema: tuple[tuple[float, float, float], ...] = config_field(
         ((2.0, 0.3, 0.7),), "adaptive reward-EMA rules (tau, lo, hi): q = 1 below lo, 0 above hi (presets only)",
         flag=False)
-    per_example: tuple[tuple[float, float], ...] = _field(
+    per_example: tuple[tuple[float, float], ...] = config_field(
         ((0.3, 0.7),), "adaptive per-example rules (lo, hi) (presets only)", flag=False)
 
     def scenario(self) -> Scenario:
