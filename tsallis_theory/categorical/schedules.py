@@ -4,7 +4,7 @@ Scenario (``Scenario``): n examples, each a tabular softmax model over three lab
 own logits. All start cold: P(gold) = p0_i (log-spaced over [p0_min, p0_max]), P(flip) = p0_i, the rest on the
 junk label (the cold model's default answer). Most examples are clean (label frequencies α = (1, 0, 0)); a
 fraction ``noisy_fraction`` are noisy: their annotations are flipped at rate ε, α = (1 − ε, ε, 0). Training is
-the gradient flow of each example's loss Σ_j α_ij ℓ_{q_i(t)}(θ_ij) on its logits (``models.softmax_rhs``; time
+the gradient flow of each example's loss Σ_j α_ij ℓ_{q_i(t)}(θ_ij) on its logits (``flows.softmax_rhs``; time
 is counted per example, i.e. the flow of n·J with J the mean loss), where the schedule sets q_i(t) ∈ [0, 1].
 
 Schedules (``Schedule``):
