@@ -166,7 +166,7 @@ def summary(rows: list[dict], cfg: Config) -> str:
              f"{'model':<26}" + "".join(f"{q:>7.2g}" for q in qs)]
     for m in fits.models_of(rows):
         if len({r["p0"] for r in fits.in_window(fits.escape_rows(rows, m), win)}) < 2:
-            lines.append(f"{m:<26}  slope needs >= 2 p0 in the window")
+            lines.append(f"{m:<26}    n/a (a slope needs >= 2 p0 in the window)")
             continue
         lines.append(f"{m:<26}" + "".join(f"{fits.slope(rows, m, q, win).slope:7.3f}" for q in qs))
     if len(esc) <= SMALL_GRID:
