@@ -34,7 +34,7 @@ def _integer(text: str) -> int:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.10g}"
+    return f"{x + 0.0:.10g}"  # + 0.0: no "-0"
 
 
 def _command(question: str, inputs: dict) -> str:
@@ -155,7 +155,13 @@ def _amplification(args) -> dict:
         V.check_range("--q", args.q, *V.Q_RANGE)
     given = {k: v for k, v in params.items() if v is not None}
     value = float(expected_amplification(args.method, args.p, g, **given))
-    law = float(population_amplification(args.method, args.p, g=g, **given))
+    if args.method in _POPULATION_LAWS:
+        law = float(population_amplification(args.method, args.p, g=g, **given))
+    else:  # a method declared outside the lab may have no population form
+        try:
+            law = float(population_amplification(args.method, args.p, g=g, **given))
+        except ValueError:
+            law = None
     return {
         "question": "amplification", "inputs": {"method": args.method, "P": args.p, "G": g, **given},
         "value": value,
@@ -186,7 +192,7 @@ def _bias(args) -> dict:
     m = _check_int("M", args.m, 1)
     V.check_range("--P", args.p, 0.0, 1.0, low_open=True)
     value = float(hard_verifier_relative_bias(args.q, m, args.p))
-    law = float(hard_verifier_bias_asymptote(args.q, m, args.p))
+    law = float(hard_verifier_bias_asymptote(args.q, m, args.p)) + 0.0
     return {
         "question": "bias", "inputs": {"q": args.q, "M": m, "P": args.p}, "value": value,
         "quantity": "relative bias E[GARL]/∇ℓ_q − 1 of the GARL plug-in (also RLOO, PAFT) with a 0/1 verifier: "
@@ -223,12 +229,14 @@ def answer(args) -> dict:
 
 
 def render(out: dict) -> str:
-    """The answer as text: value, law, bracket (escape), command."""
+    """The answer as text: value, law (when the method has one), bracket (escape), command."""
     law = out["law"]
-    ratio = out["value"] / law["value"] if law["value"] else float("nan")
-    lines = [f"{out['quantity']}:", f"  value  {_fmt(out['value'])}",
-             f"  law    {law['formula']} = {_fmt(law['value'])}"
-             + (f"  (value/law = {ratio:.6g})" if law["value"] else "") + f"   [{law['regime']}]"]
+    lines = [f"{out['quantity']}:", f"  value  {_fmt(out['value'])}"]
+    if law["value"] is None:
+        lines.append(f"  law    {law['formula']}: none declared for this method")
+    else:
+        ratio = f"  (value/law = {out['value'] / law['value']:.6g})" if law["value"] else ""
+        lines.append(f"  law    {law['formula']} = {_fmt(law['value'])}{ratio}   [{law['regime']}]")
     if "bracket" in out:
         b = out["bracket"]
         lines.append(f"  bound  {_fmt(b['lower'])} <= value <= {_fmt(b['upper'])}   ({b['formula']})")
