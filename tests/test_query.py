@@ -104,6 +104,7 @@ def test_queries_write_no_files(tmp_path, monkeypatch, capsys):
     (["escape", "--q", "0.5", "--p0", "1e-5", "--delta", "1"], "--delta must be in (0, 1)"),
     (["escape", "--q", "0.5", "--p0", "1e-5", "--model", "nope"], "--model must be one of"),
     (["escape", "--q", "0.5"], "--p0"),
+    (["escape", "--q", "0", "--p0", "1e-310"], "--p0 must be >= 9.86e-305 at q = 0"),
     (["noise", "--eps", "0.6", "--q", "0.5"], "--eps must be in (0, 0.5)"),
     (["noise", "--eps", "0.1", "--q", "nan"], "--q must be in [0, 1]"),
     (["amplification", "--method", "garl", "--q", "0.5", "--P", "0", "--G", "16"], "--P must be in (0, 1)"),

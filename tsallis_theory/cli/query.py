@@ -54,6 +54,9 @@ def _check_int(flag: str, value: int, low: int) -> int:
 
 # --- escape time ------------------------------------------------------------------------------------------
 
+_LOG_T_MAX = 700.0  # ln of the largest escape time a query computes (float64 overflows at e^709.8)
+
+
 def _configure_escape(p) -> None:
     p.add_argument("--model", default="sigmoid", help="flow model (tsallis_theory.flow.models.MODEL_NAMES; "
                    "default: sigmoid)")
@@ -77,13 +80,16 @@ def _escape(args) -> dict:
     V.check_range("--q", args.q, *V.Q_RANGE)
     V.check_range("--delta", args.delta, 0.0, 1.0, low_open=True, high_open=True)
     V.check_range("--p0", args.p0, 0.0, args.delta, low_open=True, high_open=True)
+    if -(1.0 - args.q) * np.log(args.p0) > _LOG_T_MAX:  # T_q ≈ p0^−(1−q)/(1−q) would overflow float64
+        raise ValueError(f"--p0 must be >= {np.exp(-_LOG_T_MAX / (1.0 - args.q)):.3g} at q = {args.q:g} (below it "
+                         f"the escape time p0^-(1-q)/(1-q) overflows float64); got {args.p0:g}")
     rec = escape_record(args.model, np.array([args.q]), args.p0, args.delta)
     t = float(rec.times[0])
     integral = float(escape_integral(args.q, args.p0, args.delta))
     if args.q < 1:
         formula, law = "p0^-(1-q)/(1-q)", args.p0 ** -(1.0 - args.q) / (1.0 - args.q)
     else:
-        formula, law = "ln(1/p0)", float(np.log(1.0 / args.p0))
+        formula, law = "ln(1/p0)", float(-np.log(args.p0))
     inputs = {"model": args.model, "q": args.q, "p0": args.p0, "delta": args.delta}
     return {
         "question": "escape", "inputs": inputs, "value": t,
