@@ -127,13 +127,19 @@ def _plugin_per_pool(model, q, m):
 
 def hard_p_exponents(q: float, m: int, ps) -> dict:
     """Exponents in P of the hard-verifier GARL bias (ε = 0 end of the rare-success family), exact binomial
-    sums at large M: |relative bias| (normalised by ‖∇ℓ_q‖), absolute, and normalised by ‖∇ℓ_0‖."""
+    sums at large M: |relative bias| (normalised by ‖∇ℓ_q‖), absolute, and normalised by ‖∇ℓ_0‖ = ‖∇P‖.
+
+    The absolute bias is |relative bias| · P^{-q} · ‖∇P‖, so its exponent depends on how ‖∇P‖ scales as
+    P → 0 (claim BIAS, docs/spec.md §7): ``absolute`` uses the two-logit model, where ‖∇P‖ ∝ P(1 − P) (a logit
+    on the good rationale's prior mass); ``absolute_unit_grad`` a direct parameterisation θ = P, where
+    ‖∇P‖ = 1 for every P."""
     ps = np.asarray(ps, float)
     rel = np.abs(np.atleast_1d(B.hard_verifier_relative_bias(q, m, ps)))
     grad_p = np.array([np.linalg.norm(RolloutPoolModel(np.array([0.0, np.log(p / (1 - p))]),
                                                          np.array([0.0, 1.0])).grad_success()) for p in ps])
     absolute = rel * ps ** (-q) * grad_p
     return {"relative_lq": loglog_slope(ps, rel), "absolute": loglog_slope(ps, absolute),
+            "absolute_unit_grad": loglog_slope(ps, rel * ps ** (-q)),
             "relative_l0": loglog_slope(ps, absolute / grad_p)}
 
 
