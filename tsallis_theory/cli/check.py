@@ -11,7 +11,6 @@ Exit code 1 when a check crashed (ERROR), else 0 whatever the verdicts.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
@@ -82,7 +81,9 @@ def run(args) -> int:
     rows = run_ledger(selected, ctx, progress=not args.no_progress, jobs=args.jobs)
     print(format_ledger(rows))
     if json_path is not None:
-        json_path.write_text(json.dumps({"claims": [r.to_json() for r in rows]}, indent=2, default=float) + "\n")
+        from tsallis_theory.ledger.report import write_ledger_json
+
+        write_ledger_json(rows, ctx.tier, json_path)
         print(f"wrote {json_path}")
     return 1 if any(r.verdict.status == L.ERROR for r in rows) else 0
 
