@@ -1,11 +1,16 @@
-"""tsallis-lab report: run the ledger and write it as a Markdown report with its figures.
+"""tsallis-lab report: the ledger as a report to share: ``report.html`` (self-contained, figures embedded),
+``report.md`` with its figures copied into ``<out>/figures/``, and ``ledger.json``.
 
-    tsallis-lab report --out results
+    tsallis-lab report --out results                    run the ledger (fast tier), then write the report
+    tsallis-lab report --from ledger.json --out DIR     rebuild the report from a ledger JSON, no check rerun
+
+Exit code 1 when a check crashed (ERROR), else 0 whatever the verdicts; 2 for a bad ``--from`` or ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 from pathlib import Path
 
 from tsallis_theory.cli import UsageError
@@ -15,26 +20,68 @@ from tsallis_theory.cli.check import add_ledger_arguments, format_ledger
 def configure(parser: argparse.ArgumentParser) -> None:
     add_ledger_arguments(parser)
     parser.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
+    parser.add_argument("--from", dest="from_json", metavar="LEDGER_JSON",
+                        help="rebuild the report from this ledger JSON (tsallis-lab check --json) without "
+                             "running the checks")
+
+
+def figure_captions() -> dict[str, str]:
+    """Figure name -> caption: the first sentence of the figure function's docstring, for every figure of
+    ``tsallis_theory.plots`` (the LM figures also under their ``lm_<preset>_`` names)."""
+    from tsallis_theory.ledger.report import first_sentence
+    from tsallis_theory.plots import STUDIES, figures_of
+
+    captions = {}
+    for study in STUDIES:
+        for name, fig in figures_of(study).items():
+            doc = inspect.getdoc(fig)
+            if doc:
+                captions[name] = first_sentence(doc)
+    return captions
+
+
+def _caption_of(captions: dict[str, str]):
+    def caption(name: str) -> str:
+        if name in captions:
+            return captions[name]
+        if name.startswith("lm_"):  # lm_<preset>_<figure>: the LM study under another preset
+            rest = name.split("_", 2)[-1]
+            if f"lm_{rest}" in captions:
+                return captions[f"lm_{rest}"]
+        return name
+    return caption
 
 
 def run(args) -> int:
     from tsallis_theory.ledger import claims as L
-    from tsallis_theory.ledger.report import write_report
-    from tsallis_theory.ledger.runner import run_ledger
+    from tsallis_theory.ledger.report import ledger_json, load_ledger, write_report
 
     out = Path(args.out)
+    if args.from_json:
+        try:
+            doc = load_ledger(args.from_json)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        try:
+            selected = L.select(args.only)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create directory ({exc.strerror})") from None
-    try:
-        selected = L.select(args.only)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    ctx = L.CheckContext(tier="full" if args.full else "fast", results_dir=Path(args.results),
-                         work_dir=Path(args.work))
-    rows = run_ledger(selected, ctx, progress=not args.no_progress, jobs=args.jobs)
-    path = write_report(rows, out)
-    print(format_ledger(rows))
-    print(f"wrote {path}")
-    return 1 if any(r.verdict.status == L.ERROR for r in rows) else 0
+    if not args.from_json:
+        from tsallis_theory.ledger.runner import run_ledger
+
+        tier = "full" if args.full else "fast"
+        ctx = L.CheckContext(tier=tier, results_dir=Path(args.results), work_dir=Path(args.work))
+        rows = run_ledger(selected, ctx, progress=not args.no_progress, jobs=args.jobs)
+        doc = ledger_json(rows, tier)
+        print(format_ledger(rows))
+    base = Path(args.from_json).resolve().parent if args.from_json else None
+    command = "tsallis-lab report --from ledger.json --out ."  # run inside the report's folder, wherever it is
+    page, md = write_report(doc, out, caption=_caption_of(figure_captions()), base=base, command=command)
+    print(f"wrote {page} and {md} ({len(doc['claims'])} claims)")
+    statuses = [c["status"] for c in doc["claims"]]
+    return 1 if L.ERROR in statuses else 0
