@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
 from pathlib import Path
 
 from tsallis_theory.cli import UsageError
@@ -35,8 +36,9 @@ def figure_captions() -> dict[str, str]:
     for study in STUDIES:
         for name, fig in figures_of(study).items():
             doc = inspect.getdoc(fig)
-            if doc:
-                captions[name] = first_sentence(doc)
+            if doc:  # reST literals read as plain text; what the figure needs to be drawn is no caption
+                text = first_sentence(doc).replace("``", "")
+                captions[name] = re.sub(r";\s*needs [^;]*\.$", ".", text)
     return captions
 
 
