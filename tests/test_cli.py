@@ -16,6 +16,7 @@ def test_check_only_writes_json(tmp_path, capsys):
     assert "DIR" in printed and "LM-COLD" in printed
     data = json.loads(out.read_text())
     assert [c["id"] for c in data["claims"]] == ["DIR", "LM-COLD"]
+    assert data["meta"]["tier"] == "fast" and {"version", "revision", "date", "python", "jax", "numpy"} <= set(data["meta"])
     for c in data["claims"]:
         assert set(c) >= {"id", "source", "status", "evidence", "figures"}
         assert c["status"] in L.STATUSES
@@ -44,6 +45,7 @@ def test_report_writes_markdown(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "## DIR:" in text and "## ATLAS:" in text and "## FLOW:" not in text
     assert json.loads((tmp_path / "ledger.json").read_text())["claims"]
+    assert "data:image/png;base64" in (tmp_path / "report.html").read_text()  # ATLAS cites figures/atlas_*.png
 
 
 def test_parallel_ledger_equals_sequential():

@@ -70,10 +70,14 @@ def test_report_from_ledger_json(ledger, tmp_path, capsys):
     assert all((out / link).is_file() for link in links)
     assert md.count("Figure `flow_escape_times`: shown under [ESC-LOWER]") == 2
     # captions: the figure function's first docstring sentence (the LM preset's figure under its lm_ name)
+    from tsallis_theory.cli.report import figure_captions
     from tsallis_theory.plots import figures_of
 
-    doc = figures_of("lm")["lm_warm"].__doc__
-    assert first_sentence(doc) in md and first_sentence(figures_of("flow")["flow_slopes"].__doc__) in page
+    captions = figure_captions()
+    for name, shown in (("lm_warm", md), ("flow_slopes", page)):
+        doc = first_sentence(figures_of(name.split("_")[0])[name].__doc__).replace("``", "")
+        assert captions[name][:-1] in doc and len(captions[name]) > 20 and captions[name] in shown
+    assert "flow_escape_times" in captions and not any("``" in c for c in captions.values())
     # the summary: counts, the claim of ours, what did not reproduce with its first evidence sentence
     summary = md.split("## ESC-LOWER")[0]
     assert "**2 VERIFIED**" in summary and "**1 PARTIAL**" in summary and "**1 REFUTED**" in summary
