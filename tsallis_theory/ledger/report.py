@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib
-import inspect
 import json
 import os
 import platform
@@ -25,8 +23,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from tsallis_theory.ledger.claims import (CLAIMS_BY_ID, INCONCLUSIVE, PARTIAL, REFUTED, STATUSES, Claim, LedgerRow,
-                                          _subpackage)
+from tsallis_theory.ledger.claims import CLAIMS_BY_ID, INCONCLUSIVE, PARTIAL, REFUTED, STATUSES, Claim, LedgerRow
 
 NOT_REPRODUCED = (REFUTED, PARTIAL, INCONCLUSIVE)
 _LONG_LIST = 6  # lists of more entries than this are left out of a claim's numbers table
@@ -49,24 +46,12 @@ def ledger_metadata(tier: str) -> dict[str, Any]:
 
 
 def decision_rule(claim: Claim) -> str | None:
-    """A claim's decision rule: its ``rule`` when it has one, else the paragraph after "Decision rule:" in
-    its check functions' docstrings (labelled by check when there are several), else None."""
-    rule = getattr(claim, "rule", None)
-    if rule:
-        return str(rule)
-    found = []
-    for path in claim.check_paths:
-        module, _, func = path.partition(":")
-        try:
-            doc = inspect.getdoc(getattr(importlib.import_module(module), func)) or ""
-        except (ImportError, AttributeError):
-            continue
-        m = re.search(r"Decision rule:\s*(.*?)(?:\n\s*\n|\Z)", doc, re.S)
-        if m:
-            found.append((_subpackage(path), " ".join(m.group(1).split())))
-    if len(found) == 1:
-        return found[0][1]
-    return " ".join(f"[{label}] {text}" for label, text in found) or None
+    """A claim's decision rule (``Claim.rule``: the "Decision rule:" paragraph of its checks' docstrings), or
+    None when none is written or its checks cannot be imported."""
+    try:
+        return getattr(claim, "rule", None) or None
+    except (ImportError, AttributeError):
+        return None
 
 
 def ledger_json(rows: list[LedgerRow], tier: str) -> dict[str, Any]:

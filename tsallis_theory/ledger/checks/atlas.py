@@ -13,7 +13,15 @@ from tsallis_theory.ledger.claims import PARTIAL, REFUTED, VERIFIED, CheckContex
 
 
 def verify_atlas(ctx: CheckContext) -> Verdict:
-    """ATLAS (docs/spec.md §7): finite-group amplifications are polynomials that cap for P ≪ 1/G; soft w escapes."""
+    """ATLAS (docs/spec.md §7): finite-group amplifications are polynomials that cap for P ≪ 1/G; soft w escapes.
+
+    Decision rule: REFUTED when an exact statement fails: GRPO's closed form (1e-10) and its √(G−1) limit
+    (1e-6), the binomial formula against enumeration (1e-10), unbiasedness at finite G (1e-10), population
+    formulas against finite differences (1e-5), GRPO's population 1/√(P(1−P)) against the exact G = 1024 value
+    (1e-2), the ceiling for P ≪ 1/G, or the P-exponent −q of soft w (±0.02); otherwise VERIFIED when the
+    escape-time slopes are 1 with a 0/1 verifier and 1 − q with soft w or the population flow (±0.05), PARTIAL
+    when a slope misses.
+    """
     from tsallis_theory.estimators import GradientCoefficients
     from tsallis_theory.estimators.testbed import RolloutPoolModel, ordered_pools
 
