@@ -75,7 +75,7 @@ def test_report_from_ledger_json(ledger, tmp_path, capsys):
 
     captions = figure_captions()
     for name, shown in (("lm_warm", md), ("flow_slopes", page)):
-        doc = first_sentence(figures_of(name.split("_")[0])[name].__doc__).replace("``", "")
+        doc = " ".join(figures_of(name.split("_")[0])[name].__doc__.split("\n\n")[0].split()).replace("``", "")
         assert captions[name][:-1] in doc and len(captions[name]) > 20 and captions[name] in shown
     assert "flow_escape_times" in captions and not any("``" in c for c in captions.values())
     # the summary: counts, the claim of ours, what did not reproduce with its first evidence sentence

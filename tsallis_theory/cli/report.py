@@ -27,9 +27,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def figure_captions() -> dict[str, str]:
-    """Figure name -> caption: the first sentence of the figure function's docstring, for every figure of
-    ``tsallis_theory.plots`` (the LM figures also under their ``lm_<preset>_`` names)."""
-    from tsallis_theory.ledger.report import first_sentence
+    """Figure name -> caption: the first paragraph of the figure function's docstring (its summary; a first
+    sentence alone can be half a caption, "Left: ..."), for every figure of ``tsallis_theory.plots``."""
     from tsallis_theory.plots import STUDIES, figures_of
 
     captions = {}
@@ -37,8 +36,8 @@ def figure_captions() -> dict[str, str]:
         for name, fig in figures_of(study).items():
             doc = inspect.getdoc(fig)
             if doc:  # reST literals read as plain text; what the figure needs to be drawn is no caption
-                text = first_sentence(doc).replace("``", "")
-                captions[name] = re.sub(r";\s*needs [^;]*\.$", ".", text)
+                text = " ".join(doc.split("\n\n")[0].split()).replace("``", "")
+                captions[name] = re.sub(r";\s*needs [^;.]*\.$", ".", text)
     return captions
 
 
