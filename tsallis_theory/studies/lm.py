@@ -134,14 +134,15 @@ class Config:
 
 
 DEFAULT_PRESET = "smoke"
+NOISE_CHUNK = 50  # LM-NOISE evaluates every 50 steps (it reads the per-step series; held-out only gates)
 WARM_P0 = 0.45  # the LM-WARM base: the first stage-A model with measured p0 >= this (docs/lm.md)
-COLD_SIDE = ("paft-1", "paft-0.75", "schedule", "sft")  # LM-COLD side methods (PAFT beside GARL at equal q)
+COLD_SIDE = ("paft-1", "paft-0.75")  # LM-COLD side methods: PAFT beside GARL at equal q, same seeds
 # LM-NOISE and LM-WARM of the cpu and gpu presets (docs/lm.md, "Experiments"): the same design on both
 EXPERIMENTS: dict[str, Any] = dict(
     warm_methods=("rb-rloo", "garl-0.25", "garl-0.75", "garl-1", "paft-0.75", "paft-1", "grpo"),
-    warm_base=f"warm-{WARM_P0:g}", warm_steps=300, warm_lrs=(1e-3, 2e-3, 4e-3), warm_adam_lrs=(1e-4,),
+    warm_base=f"warm-{WARM_P0:g}", warm_steps=260, warm_lrs=(5e-4, 1e-3, 2e-3), warm_adam_lrs=(1e-4,),
     warm_update_norms=(0.02,),
-    noise_methods=("rb-rloo", "garl-0.5", "garl-0.75", "garl-1", "schedule"), noise_fresh_methods=("rb-rloo", "garl-1"),
+    noise_methods=("rb-rloo", "garl-0.75", "garl-1", "schedule"), noise_fresh_methods=("rb-rloo", "garl-1"),
     noise_steps=1600, noise_eps=0.1, noise_train_set=128, noise_base="cold-0.3",
 )
 PRESETS: dict[str, Config] = {
@@ -150,12 +151,12 @@ PRESETS: dict[str, Config] = {
         name="cpu",
         task=TaskConfig(modulus=5, chain_length=3),
         model=TransformerConfig(d_model=64, n_layers=2, n_heads=4, d_ff=256),
-        pretrain=PretrainConfig(cold_max_steps=5000, warm_p0_targets=(WARM_P0,)),
+        pretrain=PretrainConfig(cold_max_steps=5000, warm_p0_targets=(WARM_P0,), p0_targets=(0.3, 0.1, 0.01, 0.001)),
         train=TrainConfig(batch_prompts=8, group_size=8, lr=3e-4, max_grad_norm=100.0, chunk=20,
                           eval_prompts=128, eval_k=8, schedule_switch=60),
         seeds=(0, 1, 2),
         cold_methods=ALL_METHODS[:6], cold_steps=300,
-        cold_side_methods=COLD_SIDE, cold_side_bases=("cold-0.03", "cold-0.001"),
+        cold_side_methods=COLD_SIDE, cold_side_bases=("cold-0.01", "cold-0.001"),
         **EXPERIMENTS,
     ),
     "gpu": Config(
@@ -227,27 +228,28 @@ def plan(cfg: Config, methods: tuple[str, ...] | None = None) -> list[dict[str, 
 
     Arms: "" for LM-COLD; "fixed" (a fixed training set of ``noise_train_set`` examples with a fixed flipped
     subset) and "fresh" (fresh problems flipped afresh at every draw) for LM-NOISE; ``warm_arms`` for LM-WARM.
-    Order: seed by seed, and within a seed LM-COLD core methods over every cold base, LM-NOISE, LM-WARM,
-    then the LM-COLD side methods, so that a study cut short holds whole seeds, with the rows the three
-    checks need most first. ``methods`` keeps only those methods (ValueError for an unknown one)."""
+    Order: LM-COLD core methods over every cold base, LM-NOISE, LM-WARM arm by arm, then the LM-COLD side
+    methods; within a group method by method and seed by seed, so that consecutive runs share a compiled
+    trainer (its ``compile_key``). ``methods`` keeps only those methods (ValueError for an unknown one)."""
     keep = None if methods is None else {parse_method(m).name for m in methods}
     runs = []
     cold_bases = [cold_base_name(t) for t in cfg.pretrain.p0_targets]
-    noisy = {"noise_eps": cfg.noise_eps}
-    for seed in cfg.seeds:
-        groups = [("cold", "", cold_bases, cfg.cold_methods, cfg.cold_steps, {}),
-                  ("noise", "fixed", [cfg.noise_base], cfg.noise_methods, cfg.noise_steps,
-                   {**noisy, "train_set": int(cfg.noise_train_set)}),
-                  ("noise", "fresh", [cfg.noise_base], cfg.noise_fresh_methods, cfg.noise_steps, noisy)]
-        groups += [("warm", arm, [cfg.warm_base], cfg.warm_methods, cfg.warm_steps, over) for arm, over in warm_arms(cfg)]
-        groups.append(("cold", "", list(cfg.cold_side_bases), cfg.cold_side_methods, cfg.cold_steps, {}))
-        for exp, arm, bases, meths, steps, over in groups:
-            for method in meths:
-                if keep is not None and parse_method(method).name not in keep:
-                    continue
+    noisy = {"noise_eps": cfg.noise_eps, "chunk": NOISE_CHUNK}
+    groups = [("cold", "", cold_bases, cfg.cold_methods, cfg.cold_steps, {}),
+              ("noise", "fixed", [cfg.noise_base], cfg.noise_methods, cfg.noise_steps,
+               {**noisy, "train_set": int(cfg.noise_train_set)}),
+              ("noise", "fresh", [cfg.noise_base], cfg.noise_fresh_methods, cfg.noise_steps, noisy)]
+    groups += [("warm", arm, [cfg.warm_base], cfg.warm_methods, cfg.warm_steps, over) for arm, over in warm_arms(cfg)]
+    groups.append(("cold", "", list(cfg.cold_side_bases), cfg.cold_side_methods, cfg.cold_steps, {}))
+    for exp, arm, bases, meths, steps, over in groups:
+        for method in meths:
+            if keep is not None and parse_method(method).name not in keep:
+                continue
+            for seed in cfg.seeds:
                 for base in bases:
                     runs.append({"experiment": exp, "arm": arm, "base": base, "method": method, "seed": seed,
-                                 "steps": steps, "noise_eps": over.get("noise_eps", 0.0), "train": over})
+                                 "steps": steps, "noise_eps": over.get("noise_eps", 0.0),
+                                 "train": {k: v for k, v in over.items() if k != "chunk" or v < steps}})
     return runs
 
 
