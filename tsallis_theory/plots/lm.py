@@ -104,8 +104,8 @@ def fig_cold_curves(rows, path=None, *, ax=None):
     a1.axhline(sel[0]["escape_delta"], color="grey", ls="--", lw=0.8)
     a1.set_xlabel("training step")
     a1.set_ylabel("mean P on the training draws (teacher-forced w)")
-    a1.set_title(f"LM-COLD from the coldest base (p0 = {coldest:.2g}), seed {seed}; dashed: escape level δ",
-                 fontsize=9)
+    a1.set_title(f"LM-COLD from the coldest base (p0 = {coldest:.2g}), seed {seed}\n"
+                 "mean P per step; dashed: escape level δ", fontsize=9)
     full = [r for r in rows if r["steps_run"] >= r["budget"]]
     for m in _methods_in_order(full):
         by_p0: dict[float, list] = {}
@@ -120,7 +120,7 @@ def fig_cold_curves(rows, path=None, *, ax=None):
     a2.set_xscale("log")
     a2.set_xlabel("p0 of the base checkpoint")
     a2.set_ylabel("final held-out mean P (last 100 steps; mean ± sd over seeds)")
-    a2.set_title("where each method ends after the full budget (the paper: q = 0.75 ends above q = 1)", fontsize=9)
+    a2.set_title("where each method ends after the full budget\n(the paper: q = 0.75 ends above q = 1)", fontsize=9)
     if not full:
         a2.text(0.5, 0.5, "runs stopped at escape (older design):\nno final quality", ha="center",
                 transform=a2.transAxes, fontsize=9, color="0.3")
