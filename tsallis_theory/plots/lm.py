@@ -146,7 +146,7 @@ def fig_warm(rows, path=None, *, ax=None):
     arms = sorted({r.get("arm", "") for r in rows}, key=_arm_order)
     methods = [m for m in WARM_ORDER if any(r["method"] == m for r in rows)]
     width = 0.8 / max(len(methods), 1)
-    finals = []
+    finals, labelled = [], set()
     for j, m in enumerate(methods):
         for i, arm in enumerate(arms):
             runs = [warm_run_summary(r) for r in rows if r["method"] == m and r.get("arm", "") == arm]
@@ -158,7 +158,8 @@ def fig_warm(rows, path=None, *, ax=None):
                 vals = [v[key] for v in runs]
                 a.plot([x] * len(vals), vals, ".", color=_colour(m), ms=3, alpha=0.6)
                 a.plot(x, np.mean(vals), "x" if collapsed else "o", color=_colour(m), ms=7 if collapsed else 5,
-                       label=m if i == 0 else None, mew=2)
+                       label=None if (a, m) in labelled else m, mew=2)
+                labelled.add((a, m))
             finals.append(np.mean([v["final"] for v in runs]))
     key = next(k for k in rows[0]["evals"][0] if k.startswith("maj@"))
     for a, label in ((a1, f"late held-out {key} (last 100 steps)"), (a2, "late held-out mean P (last 100 steps)")):
@@ -221,7 +222,7 @@ def fig_noise(rows, path=None, *, ax=None):
         what = {"fixed": "fixed training set, fixed flipped subset", "fresh": "flipped afresh at every draw"}
         a.set_title(f"LM-NOISE, {what.get(arm, 'older design')} (ε = {eps}, base p0 = {_p0_text(sel or rows)})\n"
                     "solid: measured; dashed: answer-head population flow; dotted: its asymptote", fontsize=9)
-    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        a.legend(fontsize=7, loc="lower right")
     return finish_figure(fig, path, ax)
 
 
