@@ -41,7 +41,7 @@ from tsallis_theory.lm.evaluation import eval_key, make_evaluator
 from tsallis_theory.lm.methods import parse_method
 from tsallis_theory.lm.policy import log_probs_batch, sample_batch
 from tsallis_theory.lm.sharding import constrain_batch
-from tsallis_theory.lm.task import corrupt, sample_problems
+from tsallis_theory.lm.task import training_batch
 
 
 class RunKnobs(NamedTuple):
@@ -86,8 +86,19 @@ class Trainer(NamedTuple):
     combine: Any
 
 
+def _scale_to_norm(norm: float):
+    """Rescale every update to global L2 norm ``norm`` (``TrainConfig.update_norm``)."""
+    def update(updates, state, params=None):
+        scale = norm / jnp.maximum(optax.tree.norm(updates), 1e-30)
+        return jax.tree.map(lambda u: u * scale.astype(u.dtype), updates), state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
 def make_optimizer(cfg: TrainConfig):
     opt = optax.sgd(cfg.lr) if cfg.optimizer == "sgd" else optax.adam(cfg.lr)
+    if cfg.update_norm > 0:
+        opt = optax.chain(opt, _scale_to_norm(cfg.update_norm))
     return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), opt) if cfg.max_grad_norm > 0 else opt
 
 
@@ -125,12 +136,9 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
     def train_step(state: TrainState, _):
         key = jax.random.fold_in(state.key, state.step)
         k_prob, k_noise, k_samp, k_est = jax.random.split(key, 4)
-        probs = sample_problems(k_prob, task, b)
+        probs, clean_B, bad_B, flip_B, train_B = training_batch(task, state.key, k_prob, k_noise, b,
+                                                                state.knobs.noise_eps, cfg.train_set)
         prompt_BP = shard(probs.prompt)
-        clean_B = task.digit(probs.answer)
-        bad_B = task.digit(corrupt(task, probs.answer))
-        flip_B = jax.random.bernoulli(k_noise, state.knobs.noise_eps, (b,))
-        train_B = jnp.where(flip_B, bad_B, clean_B)
         policy_ = combine(state.params)
         if method.uses_gold_rationale:
             rationale_BMR = jnp.broadcast_to(probs.rationale[:, None], (b, m, task.rationale_len))

@@ -146,7 +146,7 @@ class BaseBuilder:
         from tsallis_theory.lm.base import init_model, warm_stage
 
         model = init_model(self.task, self.model_cfg, self.pre)
-        stage = warm_stage(self.task, model, self.pre, self._measure_fn(model))
+        stage = warm_stage(self.task, model, self.pre, self._measure_fn(model), strict=self.strict)
         return self._run(stage, self.pre.warm_steps, "pretrain stage A", "rationale_acc")
 
     def cold(self) -> list[dict[str, Any]]:
