@@ -1,6 +1,6 @@
 """Shared Hypothesis strategies.
 
-XLA on CPU flushes subnormals to zero, so float strategies exclude them (SPEC §4).
+XLA on CPU flushes subnormals to zero, so float strategies exclude them (docs/spec.md §10).
 """
 
 from hypothesis import strategies as st

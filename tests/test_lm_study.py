@@ -49,8 +49,8 @@ def test_smoke_preset_runs_and_resumes(smoke_out):
 
 
 def test_interrupted_study_resumes_without_losing_or_repeating_runs(smoke_out, tmp_path, monkeypatch):
-    """A study cut off inside a run (after its first chunk's checkpoint) keeps the runs finished before; the
-    resumed study computes only the run that was cut off, continuing it from its checkpoint."""
+    """A study cut off inside a batch of runs (after its first chunk's checkpoint) keeps the runs finished
+    before; the resumed study computes only the batch that was cut off, continuing it from its checkpoint."""
     out = tmp_path / "out"
     shutil.copytree(smoke_out[0], out)
     methods = ("garl-1", "schedule")  # the cold garl-1 run is on disk; the noise schedule run is cut off
@@ -58,7 +58,7 @@ def test_interrupted_study_resumes_without_losing_or_repeating_runs(smoke_out, t
 
     def save_then_stop(path, tree, config, *, kind, extra=None):
         written = save(path, tree, config, kind=kind, extra=extra)
-        if kind == "train":
+        if kind == "train-batch":
             raise KeyboardInterrupt
         return written
 
@@ -69,22 +69,22 @@ def test_interrupted_study_resumes_without_losing_or_repeating_runs(smoke_out, t
     assert ResultsFile(runs_file).rows() == smoke_out[1]
     monkeypatch.setattr(C, "save", save)
 
-    started, resumed_from, train = [], [], loop.train
+    started, resumed_from, train_batch = [], [], loop.train_batch
 
-    def counting_train(task, cfg, policy, **kw):
-        started.append(kw["desc"])
+    def counting_train_batch(task, cfgs, policies, **kw):
+        started.append([c.method for c in cfgs])
         resumed_from.append(C.exists(kw["checkpoint"]))
-        return train(task, cfg, policy, **kw)
+        return train_batch(task, cfgs, policies, **kw)
 
-    monkeypatch.setattr(loop, "train", counting_train)
+    monkeypatch.setattr(loop, "train_batch", counting_train_batch)
     rows = run(SMOKE, out, methods=methods, progress=False)
-    assert started == ["noise-fixed-warm-schedule-0"] and resumed_from == [True]
+    assert started == [["schedule"]] and resumed_from == [True]
     new = [r for r in rows if r["method"] == "schedule"]
     assert [r for r in rows if r["method"] != "schedule"] == smoke_out[1]
     assert [(r["experiment"], r["arm"], r["train_set"]) for r in new] == [("noise", "fixed", SMOKE.noise_train_set)]
     assert new[0]["steps_run"] == len(new[0]["mean_P"]) == SMOKE.noise_steps
     assert [e["step"] for e in new[0]["evals"]] == [0, 2, 4]  # the chunk before the cut is neither lost nor redone
-    assert not C.exists(study_dir(out, "smoke") / "checkpoints" / "runs" / "noise-fixed-warm-schedule-0")
+    assert not list((study_dir(out, "smoke") / "checkpoints" / "runs").iterdir())  # the rows hold the runs now
     assert sum("task_done" in line for line in runs_file.read_text().splitlines()) == len(rows)
 
 

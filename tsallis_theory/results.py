@@ -33,7 +33,11 @@ def git_revision() -> str:
 
 
 def study_path(out: str | Path, study: str) -> Path:
-    """Where study ``study`` keeps its rows under the results folder ``out``: ``out/<study>.jsonl``."""
+    """Where study ``study`` keeps its rows under the results folder ``out``: ``out/<study>.jsonl``.
+
+    >>> study_path("experiments/results", "noise").as_posix()
+    'experiments/results/noise.jsonl'
+    """
     return Path(out) / f"{study}.jsonl"
 
 
@@ -158,6 +162,9 @@ def _jsonable(x):
 def _key(key) -> str:
     """A task key in canonical form (lists and tuples alike), usable in a set."""
     return json.dumps(_jsonable(key), sort_keys=True)
+
+
+task_id = _key  # the public name: ``task_id(key) in ResultsFile(path).done_tasks()`` says a task is finished
 
 
 def _differences(a, b, prefix: str = "") -> list[str]:

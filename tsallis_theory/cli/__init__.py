@@ -25,10 +25,10 @@ PROG = "tsallis-lab"
 COMMANDS: dict[str, str] = {
     "check": "run the claims ledger and print it",
     "report": "run the ledger and write a Markdown report with figures",
-    "figures": "rebuild the figures of flow, estimators, atlas and lm from the result rows (no computation)",
+    "figures": "rebuild every study's figures from the result rows (no computation)",
     "flow": "escape times across q: sweep, fitted slopes, figures/flow_*.png",
-    "noise": "label-noise study: escort flows, equilibria, contamination paths, memorisation times",
-    "schedule": "q-schedules on cold start + label noise: escape vs contamination, Pareto front",
+    "noise": "label noise: escort flows, equilibria, contamination paths, memorisation times, figures/noise_*.png",
+    "schedule": "q-schedules on cold start + label noise: escape vs contamination, Pareto front, figures/schedule_*.png",
     "estimators": "exact bias and variance of GARL and PAFT (claims BIAS, VAR)",
     "atlas": "amplification atlas of every method, ceiling and escape slopes (claim ATLAS)",
     "lm": "small-LM study: cold start, warm start, label noise (LM-COLD, LM-WARM, LM-NOISE)",

@@ -1,4 +1,4 @@
-"""The claims ledger: every claim of SPEC.md §2–3, by ID, with its source, statement and check.
+"""The claims ledger: every claim of docs/spec.md §2–§8, by ID, with its source, statement and check.
 
 A check is a function ``check(ctx: CheckContext) -> Verdict`` named by a dotted path
 ``"package.module:function"`` and imported only when it runs, so ``tsallis-lab check --only DIR`` does not
@@ -207,7 +207,7 @@ CLAIMS: tuple[Claim, ...] = (
            "tsallis_theory.ledger.checks.estimators:verify_paft_bias_numeric")),
     Claim("VAR", "v1 Prop D.4",
           "Var(PAFT) = Var(GARL) + E[Var(PAFT | pool)] ≥ Var(GARL).", "tsallis_theory.ledger.checks.estimators:verify_var"),
-    Claim("ATLAS", "ours (SPEC §3)",
+    Claim("ATLAS", "ours (docs/spec.md §7)",
           "Every method is f'(P)∇P per example; finite-group hard-verifier estimators have polynomial expected "
           "amplification, capped near a constant for P ≪ 1/G; a soft verifier escapes the ceiling.",
           "tsallis_theory.ledger.checks.atlas:verify_atlas"),

@@ -1,5 +1,5 @@
 """The atlas study: every method's amplification f'(P) (E[update] = f'(P)·∇P per example), the
-finite-group ceiling and the escape-time slopes of the expected-estimator flows (claim ATLAS, SPEC §3).
+finite-group ceiling and the escape-time slopes of the expected-estimator flows (claim ATLAS, docs/spec.md §7).
 
 Rows (``out/atlas.jsonl``; the formulas are ``tsallis_theory.atlas``'s):
 
@@ -79,7 +79,7 @@ def tasks(cfg: Config):
 
     g = cfg.group
     ps = np.geomspace(1e-8, 0.99, cfg.n_p)
-    model = A.SoftModel()
+    model = A.SoftVerifierModel()
     thetas = np.array([model.theta_of_log_p(np.log(p)) for p in np.geomspace(1e-8, 0.45, 40)])
     for label, m, kw in HARD_CURVES:
         yield ("curve", label, "hard", g), lambda label=label, m=m, kw=kw: [dict(

@@ -98,6 +98,10 @@ class Config:
     max_steps: int | None = field(default=None, metadata=_help(
         "cap every training and pretraining stage at this many steps (a quick check of a preset; bases "
         "not reached are skipped); None: no cap", flag=False))
+    batch_runs: int = field(default=16, metadata=_help(
+        "most runs trained at once as one compiled program with a leading run axis (runs of one compile key "
+        "and budget; the axis is sharded over every device); 1: one run at a time. Execution only: the rows "
+        "are the same either way"))
 
     def validate(self) -> None:
         """One-line ValueErrors naming the bad field (the nested configs validate themselves)."""
@@ -129,6 +133,8 @@ class Config:
             for b in names:
                 if b not in bases or (f == "cold_side_bases" and not b.startswith("cold-")):
                     raise ValueError(f"{f}: unknown base {b!r}; the bases are {', '.join(bases)}")
+        if int(self.batch_runs) < 1:
+            raise ValueError(f"batch_runs must be >= 1 (1: one run at a time); got {self.batch_runs}")
         if self.max_steps is not None and int(self.max_steps) < 1:
             raise ValueError(f"max_steps must be >= 1 (or None: no cap); got {self.max_steps}")
 
@@ -303,10 +309,39 @@ def _round(xs, digits=5):
     return [float(f"{x:.{digits}g}") for x in xs]
 
 
+EXECUTION_FIELDS = ("batch_runs",)  # Config fields that change how runs execute, never their rows
+
+
+def results_config(cfg: Config) -> dict[str, Any]:
+    """The config stored with the run rows: every field but the ``EXECUTION_FIELDS``, so that a study resumes
+    under another batch size."""
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in EXECUTION_FIELDS}
+
+
+def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``specs`` grouped into batches that run as one program: runs of one compile key and budget
+    (``trainer.compile_key``), at most ``cfg.batch_runs`` each, in order of first appearance in ``specs``."""
+    from tsallis_theory.lm.trainer import compile_key
+
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for spec in specs:
+        tc = train_config(cfg, spec)
+        groups.setdefault((compile_key(tc), tc.steps, tc.chunk), []).append(spec)
+    size = int(cfg.batch_runs)
+    return [g[i:i + size] for g in groups.values() for i in range(0, len(g), size)]
+
+
 def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[str, ...] | None = None,
-          progress: bool = True) -> list[Task]:
+          progress: bool = True, done: frozenset = frozenset(), run_mesh=None) -> list[Task]:
     """One task per run of ``plan(cfg, methods)`` whose base is among ``bases`` (the base rows; a base not
-    reached under ``max_steps`` skips its runs); its row is the run's result."""
+    reached under ``max_steps`` skips its runs); its row is the run's result.
+
+    The runs not in ``done`` (``results.task_id`` of finished runs) are trained in ``batches``: the first
+    task of a batch trains all of its runs at once (``_lm_loop.train_batch``, the run axis sharded over
+    ``run_mesh``), and each task returns its own run's row, so every finished run is written and marked
+    on its own. With ``batch_runs`` = 1 each run trains alone (``_lm_loop.train``)."""
+    from tsallis_theory.lm.checkpoints import fingerprint
+    from tsallis_theory.results import task_id
     from tsallis_theory.studies import _lm_loop as loop
 
     by_name = {b["name"]: b for b in bases}
@@ -315,22 +350,52 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
     policies: dict[str, Any] = {}
     ckpt_dir = Path(ckpt_dir)
 
+    def policy_of(base):
+        if base not in policies:
+            policies[base], _ = loop.load_base(loop.base_path(ckpt_dir, base), cfg.task, cfg.model, pre)
+        return policies[base]
+
+    def desc_of(spec):
+        return {"base": spec["base"], "study": cfg.name}
+
+    def name_of(spec):
+        return "-".join(str(spec[f]) for f in KEY_FIELDS if spec[f] != "")
+
     def compute(spec):
         train_cfg = train_config(cfg, spec)
-        if spec["base"] not in policies:
-            policies[spec["base"]], _ = loop.load_base(loop.base_path(ckpt_dir, spec["base"]), cfg.task, cfg.model, pre)
-        policy = policies[spec["base"]]
-        run_name = "-".join(str(spec[f]) for f in KEY_FIELDS if spec[f] != "")
-        ckpt = ckpt_dir / "runs" / run_name
+        policy = policy_of(spec["base"])
+        ckpt = ckpt_dir / "runs" / name_of(spec)
         started = time.perf_counter()
-        _, hist = loop.train(cfg.task, train_cfg, policy, policy_desc={"base": spec["base"], "study": cfg.name},
-                             checkpoint=ckpt, trainer=trainers.get(train_cfg, policy), progress=progress,
-                             desc=run_name)
+        _, hist = loop.train(cfg.task, train_cfg, policy, policy_desc=desc_of(spec), checkpoint=ckpt,
+                             trainer=trainers.get(train_cfg, policy), progress=progress, desc=name_of(spec))
         row = run_row(cfg, spec, train_cfg, by_name[spec["base"]]["p0"], hist, time.perf_counter() - started)
         loop.remove_checkpoint(ckpt)  # the row holds the run now
         return [row]
 
-    return [(run_key(spec), lambda spec=spec: compute(spec)) for spec in plan(cfg, methods) if spec["base"] in by_name]
+    finished: dict[str, dict[str, Any]] = {}  # rows of trained batches, until their task hands them over
+
+    def compute_batch(batch, spec):
+        tid = task_id(run_key(spec))
+        if tid not in finished:
+            cfgs = [train_config(cfg, s) for s in batch]
+            pols = [policy_of(s["base"]) for s in batch]
+            ckpt = ckpt_dir / "runs" / f"batch-{fingerprint([run_key(s) for s in batch])}"
+            started = time.perf_counter()
+            hists = loop.train_batch(cfg.task, cfgs, pols, policy_descs=[desc_of(s) for s in batch],
+                                     trainer=trainers.get(cfgs[0], pols[0]), checkpoint=ckpt, run_mesh=run_mesh,
+                                     progress=progress, desc=f"{len(batch)} runs: {name_of(batch[0])} ...")
+            wall = (time.perf_counter() - started) / len(batch)
+            for s, c, h in zip(batch, cfgs, hists):
+                finished[task_id(run_key(s))] = run_row(cfg, s, c, by_name[s["base"]]["p0"], h, wall)
+            loop.remove_checkpoint(ckpt)
+        return [finished.pop(tid)]
+
+    specs = [spec for spec in plan(cfg, methods) if spec["base"] in by_name]
+    if int(cfg.batch_runs) == 1:
+        return [(run_key(spec), lambda spec=spec: compute(spec)) for spec in specs]
+    todo = [spec for spec in specs if task_id(run_key(spec)) not in done]
+    return [(run_key(spec), lambda b=batch, spec=spec: compute_batch(b, spec))
+            for batch in batches(cfg, todo) for spec in batch]
 
 
 def _check_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir, path: Path) -> None:
@@ -344,17 +409,25 @@ def _check_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir, path: Path) -
 
 
 def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods: tuple[str, ...] | None = None,
-        ckpt=None) -> list[dict[str, Any]]:
+        ckpt=None, run_mesh=None) -> list[dict[str, Any]]:
     """Build (or reuse) the bases, then run (or resume) every run of ``plan(cfg, methods)``; returns the run
     rows of ``<out>/lm_<name>/runs.jsonl``. ``ckpt``: the checkpoint folder (default ``<out>/lm_<name>/checkpoints``).
-    """
+    ``run_mesh`` (``sharding.run_mesh()``): shard each batch of runs over its devices (default: every device
+    when there are several, else none)."""
+    if run_mesh is None:
+        import jax
+
+        if len(jax.devices()) > 1:
+            from tsallis_theory.lm.sharding import run_mesh as all_devices
+
+            run_mesh = all_devices()
     cfg.validate()
     if methods is not None:
         plan(cfg, methods)  # ValueError for an unknown method, before any work
     folder = study_dir(out, cfg.name)
     ckpt_dir = Path(ckpt) if ckpt is not None else folder / CHECKPOINTS
     bases_file = ResultsFile(folder / BASES, _bases_config(cfg))
-    runs_file = ResultsFile(folder / RUNS, dataclasses.asdict(cfg))
+    runs_file = ResultsFile(folder / RUNS, results_config(cfg))
     if fresh:
         for sub in ("bases", "runs"):
             shutil.rmtree(ckpt_dir / sub, ignore_errors=True)
@@ -364,8 +437,10 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
         _check_base_checkpoints(bases_file.rows(), ckpt_dir, bases_file.path)
     bases = run_tasks(bases_file.path, bases_file.config, base_tasks(cfg, ckpt_dir, progress=progress), fresh=fresh,
                       progress=progress, desc=f"lm {cfg.name} bases")
-    return run_tasks(runs_file.path, runs_file.config, tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress),
-                     fresh=fresh, progress=progress, desc=f"lm {cfg.name}")
+    done = frozenset() if fresh else frozenset(runs_file.done_tasks())
+    run_list = tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress, done=done, run_mesh=run_mesh)
+    return run_tasks(runs_file.path, runs_file.config, run_list, fresh=fresh, progress=progress,
+                     desc=f"lm {cfg.name}")
 
 
 def summary(rows: list[dict[str, Any]], cfg: Config) -> str:

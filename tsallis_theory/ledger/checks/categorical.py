@@ -1,4 +1,4 @@
-"""Ledger checks of the categorical lab (SPEC §2): numeric sides of ESCORT, SHARPEN, PROPER and DISP, and the
+"""Ledger checks of the categorical lab (docs/spec.md §2, §4, §5): numeric sides of ESCORT, SHARPEN, PROPER and DISP, and the
 checks of NOISE-EQ, NOISE-TIME and SCHEDULE. Each returns a ``Verdict`` decided by stated tolerances; the fast
 tier uses smaller grids than the full tier. docs/categorical.md explains each check and its numbers.
 """
@@ -12,8 +12,6 @@ from tsallis_theory.ledger.claims import PARTIAL, REFUTED, VERIFIED, CheckContex
 from tsallis_theory.categorical.escort import escort, noise_equilibrium
 from tsallis_theory.categorical.flows import flow_to_stationarity
 from tsallis_theory.categorical.noise import noise_time_table
-
-FIG = "figures/categorical"
 
 
 def _alphas(full: bool) -> list[np.ndarray]:
@@ -50,7 +48,7 @@ def verify_escort_numeric(ctx: CheckContext) -> Verdict:
     ev = (f"{runs} flows to stationarity, q ∈ {list(qs)}: max |θ − escort| = {worst['direct']:.1e} (direct), "
           f"{worst['softmax']:.1e} (softmax), tolerance {tol:g}; q = 0 softmax flow leaves {off_mode:.1e} off "
           f"the mode at t = 1e5 (→ 0 like 1/t).")
-    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (f"{FIG}/escort_sharpening.png",))
+    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (ctx.figure("noise_escort"),))
 
 
 # --------------------------------------------------------------------------------------------- SHARPEN
@@ -75,7 +73,7 @@ def verify_sharpen_numeric(ctx: CheckContext) -> Verdict:
           f"q ∈ [0.2, 1]; it rises strictly from {ratios[-1]:.3g} (q = 1) to {ratios[0]:.3g} (q = 0.2); q = 1 flow "
           f"|θ − α| = {recover:.1e}; escort top mass {top_small_q:.12f} at q = 0.02, q = 0 flow top mass "
           f"{r0.theta[0]:.6f}.")
-    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (f"{FIG}/escort_sharpening.png",))
+    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (ctx.figure("noise_escort"),))
 
 
 # ---------------------------------------------------------------------------------------------- PROPER
@@ -187,7 +185,7 @@ def verify_noise_eq(ctx: CheckContext) -> Verdict:
           f"relative error {worst2:.1e}; N = 5 symmetric noise (direct and softmax flows): {worstn:.1e} "
           f"(tolerance {tol:g}); at q = 0 contamination falls from 0.3 to {q0['sigmoid']:.1e} (sigmoid) and 0 "
           f"(direct) by t = 1000.")
-    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (f"{FIG}/noise_equilibrium.png",))
+    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (ctx.figure("noise_equilibrium"),))
 
 
 # ------------------------------------------------------------------------------------------ NOISE-TIME
@@ -269,11 +267,11 @@ def verify_noise_time(ctx: CheckContext) -> Verdict:
     else:
         status = VERIFIED
         ev = f"Holds in both parameterisations: direct {direct}; sigmoid {sigmoid}. {q0}."
-    return Verdict(status, ev, numbers, (f"{FIG}/noise_contamination.png", f"{FIG}/noise_time.png"))
+    return Verdict(status, ev, numbers, (ctx.figure("noise_contamination"), ctx.figure("noise_time")))
 
 
 # -------------------------------------------------------------------------------------------- SCHEDULE
-def schedule_verdict(rows: list[dict]) -> Verdict:
+def schedule_verdict(rows: list[dict], figures: tuple[str, ...] = ()) -> Verdict:
     """Decide SCHEDULE from schedule result rows (``schedules.ScheduleResult.row``).
 
     The claim's mechanism holds when some stepwise run escapes as fast as fixed q = 1 (escape time within 1%)
@@ -281,7 +279,8 @@ def schedule_verdict(rows: list[dict]) -> Verdict:
     memorisation). VERIFIED needs, in addition, that the stepwise family dominates every fixed q (for each fixed q
     some switch time dominates it; ``schedules.dominates``); PARTIAL if the mechanism holds but some fixed q is
     not dominated; REFUTED if the mechanism fails. Whether any other schedule beats the stepwise family (is
-    dominated by no stepwise run and dominates at least one) is reported, not part of the claim.
+    dominated by no stepwise run and dominates at least one) is reported, not part of the claim. ``figures``:
+    the figures drawn from these same rows.
     """
     from tsallis_theory.categorical.schedules import dominates
 
@@ -320,14 +319,18 @@ def schedule_verdict(rows: list[dict]) -> Verdict:
           f" (fixed q=0 only by switch times {dominated_by[q0['label']]}); "
           f"{'no other schedule beats it' if not beats else 'beaten by: ' + ', '.join(beats)} "
           f"({len(rows)} schedules; dominance on (escape time, final contamination) with 1% ties).")
-    return Verdict(status, ev, numbers, (f"{FIG}/schedule_pareto.png", f"{FIG}/schedule_curves.png"))
+    return Verdict(status, ev, numbers, figures)
 
 
 def verify_schedule(ctx: CheckContext) -> Verdict:
-    """Run the schedule comparison (small grid and 16 examples in the fast tier) and decide SCHEDULE."""
-    from tsallis_theory.categorical.schedules import Scenario, default_schedules, simulate
+    """Run the schedule study's grid (``studies.schedule``: the ``default`` preset, 10 schedules and 32 examples,
+    in the fast tier; ``full``, 24 schedules and 64 examples, in the full tier) and decide SCHEDULE
+    (``schedule_verdict``). The linked figures (``tsallis-lab schedule``, ``tsallis-lab figures``) are drawn from
+    the default preset's rows, the fast tier's grid; the full tier's verdict links none (``tsallis-lab schedule
+    --preset full --out DIR`` draws its figures)."""
+    from tsallis_theory.studies import schedule as study
 
-    full = ctx.tier == "full"
-    scenario = Scenario(n_examples=64 if full else 32)
-    rows = [simulate(scenario, s, n_grid=120 if full else 60).row() for s in default_schedules(small=not full)]
-    return schedule_verdict(rows)
+    preset = "full" if ctx.tier == "full" else "default"
+    rows = [row for _, compute in study.tasks(study.PRESETS[preset]) for row in compute()]
+    figures = (ctx.figure("schedule_pareto"), ctx.figure("schedule_curves")) if preset == "default" else ()
+    return schedule_verdict(rows, figures)
