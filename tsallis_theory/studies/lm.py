@@ -273,6 +273,9 @@ def run_key(spec: dict[str, Any]) -> dict[str, Any]:
     return {f: spec[f] for f in KEY_FIELDS}
 
 
+GRPO_CONVENTION = "trl"  # lm.objectives.GRPO_CONVENTION, named in every GRPO row (no JAX import here)
+
+
 def run_row(cfg: Config, spec: dict[str, Any], train_cfg: TrainConfig, p0: float, hist: dict[str, Any],
             wall_s: float) -> dict[str, Any]:
     """The result row of a finished run: its key, design, q, the base's p0, its training settings, the escape
@@ -286,7 +289,8 @@ def run_row(cfg: Config, spec: dict[str, Any], train_cfg: TrainConfig, p0: float
             "escape_step": hist["escape_step"], "escape_delta": train_cfg.escape_delta,
             "escape_window": train_cfg.escape_window, "final": hist["evals"][-1], "evals": hist["evals"],
             "wall_s": round(wall_s, 2),
-            **{k: _round(hist["steps"][k]) for k in ("mean_P", "contamination", "max_advantage", "grad_norm")}}
+            **{k: _round(hist["steps"][k]) for k in ("mean_P", "contamination", "max_advantage", "grad_norm")},
+            **({"grpo_convention": GRPO_CONVENTION} if parse_method(spec["method"]).kind == "grpo" else {})}
 
 
 def _bases_config(cfg: Config) -> dict[str, Any]:
