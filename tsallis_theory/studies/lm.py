@@ -98,10 +98,11 @@ class Config:
     max_steps: int | None = field(default=None, metadata=_help(
         "cap every training and pretraining stage at this many steps (a quick check of a preset; bases "
         "not reached are skipped); None: no cap", flag=False))
-    batch_runs: int = field(default=16, metadata=_help(
+    batch_runs: int = field(default=4, metadata=_help(
         "most runs trained at once as one compiled program with a leading run axis (runs of one compile key "
-        "and budget; the axis is sharded over every device); 1: one run at a time. Execution only: the rows "
-        "are the same either way"))
+        "and budget; the axis is sharded over every device); 1: one run at a time; 0: automatic (one at a "
+        "time on a CPU, where a single run already keeps the cores busy, 64 on an accelerator). Execution "
+        "only: the rows are the same either way"))
 
     def validate(self) -> None:
         """One-line ValueErrors naming the bad field (the nested configs validate themselves)."""
@@ -133,8 +134,8 @@ class Config:
             for b in names:
                 if b not in bases or (f == "cold_side_bases" and not b.startswith("cold-")):
                     raise ValueError(f"{f}: unknown base {b!r}; the bases are {', '.join(bases)}")
-        if int(self.batch_runs) < 1:
-            raise ValueError(f"batch_runs must be >= 1 (1: one run at a time); got {self.batch_runs}")
+        if int(self.batch_runs) < 0:
+            raise ValueError(f"batch_runs must be >= 0 (1: one run at a time, 0: automatic); got {self.batch_runs}")
         if self.max_steps is not None and int(self.max_steps) < 1:
             raise ValueError(f"max_steps must be >= 1 (or None: no cap); got {self.max_steps}")
 
@@ -154,7 +155,7 @@ EXPERIMENTS: dict[str, Any] = dict(
 PRESETS: dict[str, Config] = {
     "smoke": Config(),
     "cpu": Config(
-        name="cpu",
+        name="cpu", batch_runs=0,
         task=TaskConfig(modulus=5, chain_length=3),
         model=TransformerConfig(d_model=64, n_layers=2, n_heads=4, d_ff=256),
         pretrain=PretrainConfig(cold_max_steps=5000, warm_p0_targets=(WARM_P0,), p0_targets=(0.3, 0.1, 0.01, 0.001)),
@@ -169,9 +170,9 @@ PRESETS: dict[str, Config] = {
         # The cpu study's RL recipe (SGD, lr, clipping, budgets, switch step) on a 31x larger model, longer
         # chains (7^5 problems, 4 latent steps) and 32 rollouts per prompt as in the paper; minutes on one
         # GPU (docs/lm.md), hours on 2 CPU cores (check it there with --max-steps).
-        name="gpu",
+        name="gpu", batch_runs=0,
         task=TaskConfig(modulus=7, chain_length=5),
-        model=TransformerConfig(d_model=256, n_layers=4, n_heads=8, d_ff=1024),
+        model=TransformerConfig(d_model=512, n_layers=8, n_heads=8, d_ff=2048, dtype="bfloat16"),
         pretrain=PretrainConfig(warm_steps=1000, warm_max_steps=20000, cold_max_steps=20000, batch=256,
                                 measure_prompts=512, warm_p0_targets=(WARM_P0,)),
         train=TrainConfig(batch_prompts=32, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=25,
@@ -314,6 +315,16 @@ def _round(xs, digits=5):
 
 
 EXECUTION_FIELDS = ("batch_runs",)  # Config fields that change how runs execute, never their rows
+AUTO_BATCH = {"cpu": 1}  # batch_runs = 0 on a backend: one run at a time on CPU (bench_lm.py), else 64
+
+
+def batch_size(cfg: Config) -> int:
+    """The number of runs per batch: ``cfg.batch_runs``, or for 0 the automatic size for JAX's backend."""
+    if int(cfg.batch_runs) > 0:
+        return int(cfg.batch_runs)
+    import jax
+
+    return AUTO_BATCH.get(jax.default_backend(), 64)
 
 
 def results_config(cfg: Config) -> dict[str, Any]:
@@ -331,7 +342,7 @@ def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[list[dict[str, Any
     for spec in specs:
         tc = train_config(cfg, spec)
         groups.setdefault((compile_key(tc), tc.steps, tc.chunk), []).append(spec)
-    size = int(cfg.batch_runs)
+    size = batch_size(cfg)
     return [g[i:i + size] for g in groups.values() for i in range(0, len(g), size)]
 
 
@@ -395,7 +406,7 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
         return [finished.pop(tid)]
 
     specs = [spec for spec in plan(cfg, methods) if spec["base"] in by_name]
-    if int(cfg.batch_runs) == 1:
+    if batch_size(cfg) == 1:
         return [(run_key(spec), lambda spec=spec: compute(spec)) for spec in specs]
     todo = [spec for spec in specs if task_id(run_key(spec)) not in done]
     return [(run_key(spec), lambda b=batch, spec=spec: compute_batch(b, spec))
