@@ -15,7 +15,7 @@ from tsallis_theory.lm import checkpoints as C
 from tsallis_theory.plots import draw_figures
 from tsallis_theory.results import ConfigMismatch, ResultsFile
 from tsallis_theory.studies import _lm_loop as loop
-from tsallis_theory.studies.lm import BASES, DESIGN, PRESETS, plan, run, study_dir
+from tsallis_theory.studies.lm import BASES, DESIGN, NOISE_CHUNK, PRESETS, plan, run, study_dir, train_config
 
 SMOKE = PRESETS["smoke"]
 
@@ -112,6 +112,9 @@ def test_plan_filters_methods_and_rejects_unknown():
         keys.index(k) + keys.count(k) - 1 == len(keys) - 1 - keys[::-1].index(k) for k in set(keys))
     with pytest.raises(ValueError, match="unknown method"):
         plan(PRESETS["cpu"], ("bogus",))
+    for name in ("cpu", "gpu"):  # every run of the presets has a valid TrainConfig
+        cfgs = [train_config(PRESETS[name], spec) for spec in plan(PRESETS[name])]
+        assert {c.chunk for c in cfgs if c.train_set} == {NOISE_CHUNK} and all(c.steps % c.chunk == 0 for c in cfgs)
 
 
 @pytest.mark.parametrize("field, value, match", [

@@ -43,6 +43,8 @@ def _flow(theta0, alpha, q, times) -> np.ndarray:
     """Probabilities (len(times), 3) of the softmax flow from ``theta0`` toward the target ``alpha``."""
     z0 = np.log(np.asarray(theta0, float))
     t = np.asarray(times, float)
+    if not t.max() > 0:
+        return np.tile(np.asarray(theta0, float), (len(t), 1))
     sol = solve_ivp(lambda _, z: softmax_rhs(z, alpha, q), (0.0, float(t.max())), z0, t_eval=t,
                     method="LSODA", rtol=1e-9, atol=1e-11)
     if not sol.success:

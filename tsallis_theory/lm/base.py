@@ -107,20 +107,23 @@ def _data_key(pre: PretrainConfig, i: int):
 def warm_stage(task: TaskConfig, model, pre: PretrainConfig, measure, strict: bool = True) -> Iterator[Progress]:
     """Stage A from ``model`` (``init_model``): one ``Progress`` per step. While warm targets remain, p0 is
     measured every ``pre.measure_every`` steps and the first model at or above each of ``pre.warm_p0_targets``
-    is kept as ``warm-<target>``; the last step keeps the "warm" base (the end of stage A).
+    is kept as ``warm-<target>``; the last step keeps the "warm" base (the end of stage A). The end criterion
+    (rationale accuracy >= ``warm_min_rationale_acc``) reads only the measurements every
+    ``WARM_MEASURE_EVERY`` steps, so the fine measurements for the warm targets do not shorten stage A.
 
     ``strict``: raise RuntimeError if stage A ends before every warm target is reached."""
     optimizer = optax.adam(pre.lr_warm)
     step = make_sft_step(task, pre.batch, pre.warm_digit_frac, optimizer)
     opt_state = optimizer.init(eqx.filter(model, eqx.is_inexact_array))
     targets = list(pre.warm_p0_targets)
-    i, ev = 0, {"rationale_acc": 0.0}
-    while (i < pre.warm_steps or targets
-           or ev["rationale_acc"] < pre.warm_min_rationale_acc) and i < pre.warm_max_steps:
+    i, acc = 0, 0.0  # acc: rationale accuracy at the last WARM_MEASURE_EVERY checkpoint (the end criterion)
+    while (i < pre.warm_steps or targets or acc < pre.warm_min_rationale_acc) and i < pre.warm_max_steps:
         model, opt_state, _ = step(model, opt_state, _data_key(pre, 1 + i))
         i += 1
         if i % WARM_MEASURE_EVERY == 0 or (targets and i % pre.measure_every == 0):
             ev = measure(model)
+            if i % WARM_MEASURE_EVERY == 0:
+                acc = ev["rationale_acc"]
             kept = []
             while targets and ev["eval_mean_P"] >= targets[0]:
                 kept.append({"name": warm_base_name(targets[0]), "stage": "A", "target": targets[0], "steps": i,

@@ -104,8 +104,8 @@ def fig_cold_curves(rows, path=None, *, ax=None):
     a1.axhline(sel[0]["escape_delta"], color="grey", ls="--", lw=0.8)
     a1.set_xlabel("training step")
     a1.set_ylabel("mean P on the training draws (teacher-forced w)")
-    a1.set_title(f"LM-COLD from the coldest base (p0 = {coldest:.2g}), seed {seed}; dashed: escape level δ",
-                 fontsize=9)
+    a1.set_title(f"LM-COLD from the coldest base (p0 = {coldest:.2g}), seed {seed}\n"
+                 "mean P per step; dashed: escape level δ", fontsize=9)
     full = [r for r in rows if r["steps_run"] >= r["budget"]]
     for m in _methods_in_order(full):
         by_p0: dict[float, list] = {}
@@ -120,7 +120,7 @@ def fig_cold_curves(rows, path=None, *, ax=None):
     a2.set_xscale("log")
     a2.set_xlabel("p0 of the base checkpoint")
     a2.set_ylabel("final held-out mean P (last 100 steps; mean ± sd over seeds)")
-    a2.set_title("where each method ends after the full budget (the paper: q = 0.75 ends above q = 1)", fontsize=9)
+    a2.set_title("where each method ends after the full budget\n(the paper: q = 0.75 ends above q = 1)", fontsize=9)
     if not full:
         a2.text(0.5, 0.5, "runs stopped at escape (older design):\nno final quality", ha="center",
                 transform=a2.transAxes, fontsize=9, color="0.3")
@@ -146,7 +146,7 @@ def fig_warm(rows, path=None, *, ax=None):
     arms = sorted({r.get("arm", "") for r in rows}, key=_arm_order)
     methods = [m for m in WARM_ORDER if any(r["method"] == m for r in rows)]
     width = 0.8 / max(len(methods), 1)
-    finals = []
+    finals, labelled = [], set()
     for j, m in enumerate(methods):
         for i, arm in enumerate(arms):
             runs = [warm_run_summary(r) for r in rows if r["method"] == m and r.get("arm", "") == arm]
@@ -158,7 +158,8 @@ def fig_warm(rows, path=None, *, ax=None):
                 vals = [v[key] for v in runs]
                 a.plot([x] * len(vals), vals, ".", color=_colour(m), ms=3, alpha=0.6)
                 a.plot(x, np.mean(vals), "x" if collapsed else "o", color=_colour(m), ms=7 if collapsed else 5,
-                       label=m if i == 0 else None, mew=2)
+                       label=None if (a, m) in labelled else m, mew=2)
+                labelled.add((a, m))
             finals.append(np.mean([v["final"] for v in runs]))
     key = next(k for k in rows[0]["evals"][0] if k.startswith("maj@"))
     for a, label in ((a1, f"late held-out {key} (last 100 steps)"), (a2, "late held-out mean P (last 100 steps)")):
@@ -221,7 +222,7 @@ def fig_noise(rows, path=None, *, ax=None):
         what = {"fixed": "fixed training set, fixed flipped subset", "fresh": "flipped afresh at every draw"}
         a.set_title(f"LM-NOISE, {what.get(arm, 'older design')} (ε = {eps}, base p0 = {_p0_text(sel or rows)})\n"
                     "solid: measured; dashed: answer-head population flow; dotted: its asymptote", fontsize=9)
-    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        a.legend(fontsize=7, loc="lower right")
     return finish_figure(fig, path, ax)
 
 

@@ -175,7 +175,7 @@ PRESETS: dict[str, Config] = {
         model=TransformerConfig(d_model=512, n_layers=8, n_heads=8, d_ff=2048, dtype="bfloat16"),
         pretrain=PretrainConfig(warm_steps=1000, warm_max_steps=20000, cold_max_steps=20000, batch=256,
                                 measure_prompts=512, warm_p0_targets=(WARM_P0,)),
-        train=TrainConfig(batch_prompts=32, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=25,
+        train=TrainConfig(batch_prompts=32, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=20,
                           eval_prompts=512, eval_k=16, schedule_switch=60),
         seeds=(0, 1, 2),
         cold_methods=ALL_METHODS[:6], cold_steps=300,
@@ -264,9 +264,10 @@ def train_config(cfg: Config, spec: dict[str, Any]) -> TrainConfig:
     """The TrainConfig of the run ``spec`` (an entry of ``plan``): the template ``cfg.train`` with the run's
     method, seed, budget (capped at ``cfg.max_steps``) and its arm's fields; every run goes to its full budget."""
     steps = spec["steps"] if cfg.max_steps is None else min(spec["steps"], cfg.max_steps)
-    return dataclasses.replace(cfg.train, method=spec["method"], steps=steps, seed=spec["seed"],
-                               chunk=min(cfg.train.chunk, steps), stop_on_escape=False,
-                               **{"noise_eps": spec["noise_eps"], **spec["train"]})
+    over = {"noise_eps": spec["noise_eps"], **spec["train"]}
+    chunk = min(int(over.pop("chunk", cfg.train.chunk)), steps)
+    return dataclasses.replace(cfg.train, method=spec["method"], steps=steps, seed=spec["seed"], chunk=chunk,
+                               stop_on_escape=False, **over)
 
 
 def run_key(spec: dict[str, Any]) -> dict[str, Any]:

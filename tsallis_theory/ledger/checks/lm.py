@@ -23,7 +23,7 @@ LM-COLD   escape = first step t whose mean P (teacher-forced w on the training d
           REFUTED if no seed of GARL q = 0.75 or q = 1 escapes at the coldest base, or if (c) is reversed
           (q = 1 ends better by more than 2 SE); VERIFIED if (a), (b), (c) hold; PARTIAL otherwise.
           Fitted slopes of log T against log 1/p0 (theory 1 − q) and PAFT against GARL at the same q (paired
-          by seed: escape steps, per-step |ΔP|) are reported.
+          by seed: equal escape steps, per-step |ΔP|; control: GARL's |Δ escape| across seeds) are reported.
 LM-WARM   per run: peak = largest held-out maj@k over all evaluations (the base's included); late window =
           the evaluations in the last 100 steps; collapsed = min maj@k in the late window < peak/2, or mean
           rationale accuracy in the late window < 0.5. Final quality = late-window mean maj@k (ties within
@@ -142,7 +142,10 @@ def _verify_cold(ctx: CheckContext, rows: list[dict]) -> Verdict:
         why = "fails: " + ", ".join(k for k, ok in parts.items() if not ok)
     pvg = numbers["paft_vs_garl"]
     pvg_txt = "; ".join(f"q = {q}: escapes equal in {v['equal_escape']}/{v['pairs']} pairs, mean per-step |ΔP| "
-                        f"{v['mean_abs_dP']:.3g}" for q, v in sorted(pvg.items()))
+                        f"{v['mean_abs_dP']:.3g}" + (f" (GARL across seeds: mean |Δ escape| "
+                                                    f"{v['garl_cross_seed_mean_abs_d_escape']:.3g} steps)"
+                                                    if v["garl_cross_seed_mean_abs_d_escape"] is not None else "")
+                        for q, v in sorted(pvg.items()))
     evidence = (f"{status} ({why}). Steps to escape at the coldest base, p0 = {coldest:.2g} (mean P >= "
                 f"{numbers['delta']} over a 10-step window, budget {budget} steps, – = none; {n_seeds} seed(s)): "
                 f"{fmt}. Final held-out mean P (last {LATE_STEPS} steps) q = 0.75 − q = 1 over {len(diffs)} "
@@ -166,8 +169,15 @@ def _paft_vs_garl(rows) -> dict:
         v["pairs"] += 1
         v["equal_escape"] += int(r["escape_step"] == g["escape_step"])
         v["abs_dP"].append(float(np.mean(np.abs(np.subtract(r["mean_P"][:n], g["mean_P"][:n])))))
-    return {q: {"pairs": v["pairs"], "equal_escape": v["equal_escape"], "mean_abs_dP": float(np.mean(v["abs_dP"]))}
-            for q, v in out.items()}
+    res = {}
+    for q, v in out.items():
+        # the control: GARL at q against itself under another seed (independent draws), same base
+        cross = [abs(a["escape_step"] - b["escape_step"]) for (m, b_, s), a in idx.items() if m == "garl-" + q
+                 for (m2, b2, s2), b in idx.items() if m2 == m and b2 == b_ and s2 > s
+                 and a["escape_step"] is not None and b["escape_step"] is not None]
+        res[q] = {"pairs": v["pairs"], "equal_escape": v["equal_escape"], "mean_abs_dP": float(np.mean(v["abs_dP"])),
+                  "garl_cross_seed_mean_abs_d_escape": float(np.mean(cross)) if cross else None}
+    return res
 
 
 # ---- LM-WARM ---------------------------------------------------------------------------------------------------
