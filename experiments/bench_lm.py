@@ -9,7 +9,8 @@ as in the study's batches), each ``--steps`` steps (one chunk) plus the held-out
 after a chunk, from R freshly initialised models of the preset's architecture. Both ways are compiled and
 warmed up first; the timed work is the same, and the ratio of runs/s is printed.
 
-The peak is a float32 matmul at JAX's default precision (TF32 on GPUs that have it), 1024^3 on CPU and
+The peak is a matmul in the model's dtype (float32 at JAX's default precision, TF32 on GPUs that have it; bfloat16 for
+a bfloat16 model), 1024^3 on CPU and
 8192^3 on GPU. FLOPs count matmuls only (2 per multiply-add, ``transformer.flops_per_token``): a train step is one
 sampling pass (forward, KV-cached) plus a forward and a backward (x3) over B·M sequences of length T.
 """
@@ -36,8 +37,8 @@ def _time(fn, repeat):
     return (time.perf_counter() - t0) / repeat
 
 
-def matmul_peak(n: int, repeat: int = 10) -> float:
-    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+def matmul_peak(n: int, repeat: int = 10, dtype: str = "float32") -> float:
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), dtype)
     f = jax.jit(lambda x: x @ x)
     return 2 * n ** 3 / _time(lambda: f(a), repeat)
 
@@ -99,7 +100,8 @@ def main(argv=None) -> int:
     fpt = flops_per_token(task, study.model)
 
     peak_n = 1024 if jax.default_backend() == "cpu" else 8192  # a size that saturates the device
-    peak = matmul_peak(peak_n)
+    dtype = "bfloat16" if study.model.dtype == "bfloat16" else "float32"  # the peak of the model's own dtype
+    peak = matmul_peak(peak_n, dtype=dtype)
     step_s = _time(lambda: tr.train_chunk(state)[1]["mean_P"], 3) / args.steps
     keys = jax.random.split(jax.random.PRNGKey(1), b * m)
     prompts = jnp.tile(jnp.arange(task.prompt_len) % task.modulus, (b * m, 1)).at[:, 0].set(task.bos)
@@ -111,7 +113,7 @@ def main(argv=None) -> int:
     train_flops = 4 * train_tokens * fpt  # sampling forward + forward + backward (2x)
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), preset {args.preset}: "
           f"B={b} M={m} T={t}, {sum(x.size for x in jax.tree.leaves(state.params))} parameters")
-    print(f"matmul peak (float32 {peak_n}^3 at default precision, measured now): {peak / 1e9:.1f} GFLOP/s")
+    print(f"matmul peak ({dtype} {peak_n}^3 at default precision, measured now): {peak / 1e9:.1f} GFLOP/s")
     print(f"train step: {step_s * 1e3:.1f} ms, {train_tokens / step_s:,.0f} tokens/s, "
           f"{train_flops / step_s / 1e9:.2f} GFLOP/s = {train_flops / step_s / peak:.1%} of the matmul peak")
     batched_s, sequential_s = batch_against_sequential(task, study, cfg, args.runs)
