@@ -90,3 +90,10 @@ def test_bad_batches_are_one_line_errors(trainer, policies):
     with pytest.raises(ValueError, match="noise_eps"):
         TrainConfig(noise_eps=0.7)
     assert pad_runs([1, 2, 3], 2) == [1, 2, 3, 3] and pad_runs([1, 2], 2) == [1, 2]
+
+
+def test_study_names_the_grpo_convention():
+    from tsallis_theory.lm import objectives
+    from tsallis_theory.studies import lm
+
+    assert lm.GRPO_CONVENTION == objectives.GRPO_CONVENTION

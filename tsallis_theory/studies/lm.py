@@ -96,12 +96,14 @@ class Config:
     noise_base: str = field(default="warm", metadata=_help(
         "the base LM-NOISE starts from (warm or cold-<target>)", metavar="BASE"))
     max_steps: int | None = field(default=None, metadata=_help(
-        "cap every training and pretraining stage at this many steps (a quick check of a preset; bases "
-        "not reached are skipped); None: no cap", flag=False))
-    batch_runs: int = field(default=16, metadata=_help(
+        "cap every training and pretraining stage at this many steps, and every evaluation and p0 "
+        "measurement at QUICK_PROMPTS prompts (a quick check of a preset; a base not reached is stood in by "
+        "the end of stage A); None: no cap", flag=False))
+    batch_runs: int = field(default=4, metadata=_help(
         "most runs trained at once as one compiled program with a leading run axis (runs of one compile key "
-        "and budget; the axis is sharded over every device); 1: one run at a time. Execution only: the rows "
-        "are the same either way"))
+        "and budget; the axis is sharded over every device); 1: one run at a time; 0: automatic (one at a "
+        "time on a CPU, where a single run already keeps the cores busy, 64 on an accelerator). Execution "
+        "only: the rows are the same either way"))
 
     def validate(self) -> None:
         """One-line ValueErrors naming the bad field (the nested configs validate themselves)."""
@@ -133,8 +135,8 @@ class Config:
             for b in names:
                 if b not in bases or (f == "cold_side_bases" and not b.startswith("cold-")):
                     raise ValueError(f"{f}: unknown base {b!r}; the bases are {', '.join(bases)}")
-        if int(self.batch_runs) < 1:
-            raise ValueError(f"batch_runs must be >= 1 (1: one run at a time); got {self.batch_runs}")
+        if int(self.batch_runs) < 0:
+            raise ValueError(f"batch_runs must be >= 0 (1: one run at a time, 0: automatic); got {self.batch_runs}")
         if self.max_steps is not None and int(self.max_steps) < 1:
             raise ValueError(f"max_steps must be >= 1 (or None: no cap); got {self.max_steps}")
 
@@ -154,7 +156,7 @@ EXPERIMENTS: dict[str, Any] = dict(
 PRESETS: dict[str, Config] = {
     "smoke": Config(),
     "cpu": Config(
-        name="cpu",
+        name="cpu", batch_runs=0,
         task=TaskConfig(modulus=5, chain_length=3),
         model=TransformerConfig(d_model=64, n_layers=2, n_heads=4, d_ff=256),
         pretrain=PretrainConfig(cold_max_steps=5000, warm_p0_targets=(WARM_P0,), p0_targets=(0.3, 0.1, 0.01, 0.001)),
@@ -169,13 +171,13 @@ PRESETS: dict[str, Config] = {
         # The cpu study's RL recipe (SGD, lr, clipping, budgets, switch step) on a 31x larger model, longer
         # chains (7^5 problems, 4 latent steps) and 32 rollouts per prompt as in the paper; minutes on one
         # GPU (docs/lm.md), hours on 2 CPU cores (check it there with --max-steps).
-        name="gpu",
+        name="gpu", batch_runs=0,
         task=TaskConfig(modulus=7, chain_length=5),
-        model=TransformerConfig(d_model=256, n_layers=4, n_heads=8, d_ff=1024),
+        model=TransformerConfig(d_model=512, n_layers=8, n_heads=8, d_ff=2048, dtype="bfloat16"),
         pretrain=PretrainConfig(warm_steps=1000, warm_max_steps=20000, cold_max_steps=20000, batch=256,
                                 measure_prompts=512, warm_p0_targets=(WARM_P0,)),
-        train=TrainConfig(batch_prompts=32, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=20,
-                          eval_prompts=512, eval_k=16, schedule_switch=60),
+        train=TrainConfig(batch_prompts=8, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=20,
+                          eval_prompts=256, eval_k=8, schedule_switch=60),
         seeds=(0, 1, 2),
         cold_methods=ALL_METHODS[:6], cold_steps=300,
         cold_side_methods=COLD_SIDE, cold_side_bases=("cold-0.03", "cold-0.001"),
@@ -211,13 +213,18 @@ def figure_prefix(name: str) -> str | None:
 
 
 # ---- the plan ------------------------------------------------------------------------------------------------
+QUICK_PROMPTS = 32  # held-out prompts of every evaluation and p0 measurement under max_steps (a quick check)
+
+
 def pretrain_of(cfg: Config) -> PretrainConfig:
-    """The pretraining procedure with its stages capped at ``cfg.max_steps``."""
+    """The pretraining procedure with its stages capped at ``cfg.max_steps`` (and its p0 measurements at
+    ``QUICK_PROMPTS`` prompts)."""
     pre, cap = cfg.pretrain, cfg.max_steps
     if cap is None:
         return pre
     return dataclasses.replace(pre, warm_steps=min(pre.warm_steps, cap), warm_max_steps=min(pre.warm_max_steps, cap),
-                               cold_max_steps=min(pre.cold_max_steps, cap))
+                               cold_max_steps=min(pre.cold_max_steps, cap),
+                               measure_prompts=min(pre.measure_prompts, QUICK_PROMPTS))
 
 
 def warm_arms(cfg: Config) -> list[tuple[str, dict[str, Any]]]:
@@ -265,6 +272,8 @@ def train_config(cfg: Config, spec: dict[str, Any]) -> TrainConfig:
     steps = spec["steps"] if cfg.max_steps is None else min(spec["steps"], cfg.max_steps)
     over = {"noise_eps": spec["noise_eps"], **spec["train"]}
     chunk = min(int(over.pop("chunk", cfg.train.chunk)), steps)
+    if cfg.max_steps is not None:
+        over["eval_prompts"] = min(cfg.train.eval_prompts, QUICK_PROMPTS)
     return dataclasses.replace(cfg.train, method=spec["method"], steps=steps, seed=spec["seed"], chunk=chunk,
                                stop_on_escape=False, **over)
 
@@ -274,8 +283,11 @@ def run_key(spec: dict[str, Any]) -> dict[str, Any]:
     return {f: spec[f] for f in KEY_FIELDS}
 
 
+GRPO_CONVENTION = "trl"  # lm.objectives.GRPO_CONVENTION, named in every GRPO row (no JAX import here)
+
+
 def run_row(cfg: Config, spec: dict[str, Any], train_cfg: TrainConfig, p0: float, hist: dict[str, Any],
-            wall_s: float) -> dict[str, Any]:
+            wall_s: float, stand_in: str | None = None) -> dict[str, Any]:
     """The result row of a finished run: its key, design, q, the base's p0, its training settings, the escape
     step (first step whose mean P over ``escape_window`` steps reaches δ), held-out metrics per chunk
     (``evals``, ``final``) and the per-step series (mean P and contamination on the training draws, largest
@@ -287,7 +299,9 @@ def run_row(cfg: Config, spec: dict[str, Any], train_cfg: TrainConfig, p0: float
             "escape_step": hist["escape_step"], "escape_delta": train_cfg.escape_delta,
             "escape_window": train_cfg.escape_window, "final": hist["evals"][-1], "evals": hist["evals"],
             "wall_s": round(wall_s, 2),
-            **{k: _round(hist["steps"][k]) for k in ("mean_P", "contamination", "max_advantage", "grad_norm")}}
+            **{k: _round(hist["steps"][k]) for k in ("mean_P", "contamination", "max_advantage", "grad_norm")},
+            **({"grpo_convention": GRPO_CONVENTION} if parse_method(spec["method"]).kind == "grpo" else {}),
+            **({"base_stand_in": stand_in} if stand_in else {})}
 
 
 def _bases_config(cfg: Config) -> dict[str, Any]:
@@ -311,6 +325,16 @@ def _round(xs, digits=5):
 
 
 EXECUTION_FIELDS = ("batch_runs",)  # Config fields that change how runs execute, never their rows
+AUTO_BATCH = {"cpu": 1}  # batch_runs = 0 on a backend: one run at a time on CPU (bench_lm.py), else 64
+
+
+def batch_size(cfg: Config) -> int:
+    """The number of runs per batch: ``cfg.batch_runs``, or for 0 the automatic size for JAX's backend."""
+    if int(cfg.batch_runs) > 0:
+        return int(cfg.batch_runs)
+    import jax
+
+    return AUTO_BATCH.get(jax.default_backend(), 64)
 
 
 def results_config(cfg: Config) -> dict[str, Any]:
@@ -328,7 +352,7 @@ def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[list[dict[str, Any
     for spec in specs:
         tc = train_config(cfg, spec)
         groups.setdefault((compile_key(tc), tc.steps, tc.chunk), []).append(spec)
-    size = int(cfg.batch_runs)
+    size = batch_size(cfg)
     return [g[i:i + size] for g in groups.values() for i in range(0, len(g), size)]
 
 
@@ -346,12 +370,17 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
     from tsallis_theory.studies import _lm_loop as loop
 
     by_name = {b["name"]: b for b in bases}
+    if cfg.max_steps is not None and "warm" in by_name:
+        # a quick check of a preset: a base not reached within max_steps is stood in by the end of stage A, so
+        # that every run of the plan still executes (its row names the stand-in)
+        by_name = {**{name: {**by_name["warm"], "stand_in": "warm"} for name in cfg.pretrain.base_names()}, **by_name}
     pre = pretrain_of(cfg)
     trainers = loop.Trainers(cfg.task)
     policies: dict[str, Any] = {}
     ckpt_dir = Path(ckpt_dir)
 
     def policy_of(base):
+        base = by_name[base].get("stand_in", base)
         if base not in policies:
             policies[base], _ = loop.load_base(loop.base_path(ckpt_dir, base), cfg.task, cfg.model, pre)
         return policies[base]
@@ -369,7 +398,8 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
         started = time.perf_counter()
         _, hist = loop.train(cfg.task, train_cfg, policy, policy_desc=desc_of(spec), checkpoint=ckpt,
                              trainer=trainers.get(train_cfg, policy), progress=progress, desc=name_of(spec))
-        row = run_row(cfg, spec, train_cfg, by_name[spec["base"]]["p0"], hist, time.perf_counter() - started)
+        row = run_row(cfg, spec, train_cfg, by_name[spec["base"]]["p0"], hist, time.perf_counter() - started,
+                      stand_in=by_name[spec["base"]].get("stand_in"))
         loop.remove_checkpoint(ckpt)  # the row holds the run now
         return [row]
 
@@ -387,12 +417,13 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
                                      progress=progress, desc=f"{len(batch)} runs: {name_of(batch[0])} ...")
             wall = (time.perf_counter() - started) / len(batch)
             for s, c, h in zip(batch, cfgs, hists):
-                finished[task_id(run_key(s))] = run_row(cfg, s, c, by_name[s["base"]]["p0"], h, wall)
+                finished[task_id(run_key(s))] = run_row(cfg, s, c, by_name[s["base"]]["p0"], h, wall,
+                                                        stand_in=by_name[s["base"]].get("stand_in"))
             loop.remove_checkpoint(ckpt)
         return [finished.pop(tid)]
 
     specs = [spec for spec in plan(cfg, methods) if spec["base"] in by_name]
-    if int(cfg.batch_runs) == 1:
+    if batch_size(cfg) == 1:
         return [(run_key(spec), lambda spec=spec: compute(spec)) for spec in specs]
     todo = [spec for spec in specs if task_id(run_key(spec)) not in done]
     return [(run_key(spec), lambda b=batch, spec=spec: compute_batch(b, spec))
