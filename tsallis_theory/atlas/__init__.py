@@ -1,5 +1,6 @@
 """The amplification atlas (claim ATLAS): every method's per-example gradient weight f'(P), exactly at finite
-group size G, in the population limit, and on a soft verifier; escape times of the expected-estimator flows.
+group size G, in the population limit, and on a soft verifier; escape times of the expected-estimator flows, and
+the exact bias against J_Q, for the lab's methods and any method declared with ``estimators.Method``.
 See ``tsallis_theory.atlas.amplification``.
 """
 
@@ -9,6 +10,7 @@ from tsallis_theory.atlas.amplification import (
     POPULATION_ONLY,
     SOFT_METHODS,
     SoftModel,
+    bias_against_jq,
     canonical_pools,
     count_weights,
     count_weights_many,
@@ -16,6 +18,7 @@ from tsallis_theory.atlas.amplification import (
     escape_slopes,
     escape_time,
     expected_amplification,
+    finite_group_amplification,
     hard_scores,
     population_amplification,
     soft_amplification,
@@ -28,6 +31,7 @@ __all__ = [
     "POPULATION_ONLY",
     "SOFT_METHODS",
     "SoftModel",
+    "bias_against_jq",
     "canonical_pools",
     "count_weights",
     "count_weights_many",
@@ -35,6 +39,7 @@ __all__ = [
     "escape_slopes",
     "escape_time",
     "expected_amplification",
+    "finite_group_amplification",
     "hard_scores",
     "population_amplification",
     "soft_amplification",
