@@ -51,6 +51,7 @@ from tsallis_theory.estimators.protocol import (
     from_function,
     get_method,
     is_lab_method,
+    jitted,
     load_method,
 )
 from tsallis_theory.estimators.paft import paft, paft_from_indices, paft_resample
@@ -74,6 +75,7 @@ __all__ = [
     "from_function",
     "get_method",
     "is_lab_method",
+    "jitted",
     "load_method",
     "Moments",
     "TabularLatentModel",

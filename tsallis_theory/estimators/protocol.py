@@ -195,16 +195,26 @@ def get_method(method) -> Method:
     raise ValueError(f"method must be a Method, a declared name or a function; got {type(method).__name__}")
 
 
+def jitted(method: Method, params: dict) -> Callable:
+    """``method`` on a batch of 0/1 pools (B, M) (as log r for a ``log_w`` method) under one jit, the parameters
+    closed over (static): one compile per pool shape instead of one per operation."""
+    import jax
+    import jax.numpy as jnp
+
+    def run(pools):
+        x = jnp.log(pools) if method.inputs == "log_w" else pools
+        return method(x, **params)
+
+    return jax.jit(run)
+
+
 def check_method_output(method: Method, pools: np.ndarray, params: dict) -> None:
     """Run ``method`` on a batch of pools (B, M) and raise a one-line ValueError naming the method and the
     failing property: coefficients of the pools' shape, finite, and each pool's coefficients its own (the
     same when the other pools of the batch change)."""
-    import jax.numpy as jnp
-
     def run(batch):
-        x = jnp.log(batch) if method.inputs == "log_w" else jnp.asarray(batch)
         try:
-            c = method(x, **params)
+            c = jitted(method, params)(batch)
         except Exception as exc:  # noqa: BLE001  (a user's function: name it in one line)
             raise ValueError(f"method {method.name!r} fails on a pool of shape {batch.shape}: "
                              f"{type(exc).__name__}: {exc}") from None
