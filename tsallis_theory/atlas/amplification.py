@@ -128,7 +128,7 @@ _COUNT_WEIGHTS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _count_key(method, g, params):
-    return (g, *_spec(method, params))
+    return (g, bool(jax.config.jax_enable_x64), *_spec(method, params))
 
 
 def count_weights_many(entries, g: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -18,6 +18,7 @@ under jit (``_pool.broadcast_q``). Batched calls equal ``jax.vmap`` of the singl
   coverage methods:   pass_at_k, maxrl, dco                       (0/1 rewards)
   bias:               hard_verifier_relative_bias, leading_bias   (claim BIAS)
   testbed:            TabularLatentModel, pool_moments, mc_moments, resampling_moments
+  surrogate loss:     surrogate_loss (Σ stop_gradient(coefficients)·log-probs, whose gradient is ĝ)
   method protocol:    Method, declare, declared, get_method, load_method, check_method_output (``protocol``;
                       the lab's own methods are declared in ``methods``)
 """
@@ -54,6 +55,7 @@ from tsallis_theory.estimators.protocol import (
     jitted,
     load_method,
 )
+from tsallis_theory.estimators.surrogate import surrogate_loss
 from tsallis_theory.estimators.paft import paft, paft_from_indices, paft_resample
 from tsallis_theory.estimators.testbed import (
     Moments,
@@ -104,4 +106,5 @@ __all__ = [
     "rb_rloo",
     "resampling_moments",
     "rloo",
+    "surrogate_loss",
 ]

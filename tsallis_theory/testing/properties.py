@@ -10,6 +10,9 @@ summed here over all 2^G pools (``enumerated_amplification``): an oracle indepen
 reading of ``atlas.expected_amplification``, valid for any method, symmetric or not. A method is unbiased for
 the objective f when f'_G = f' at every P (claim ATLAS); a baseline that does not depend on rollout m leaves
 f'_G unchanged (``check_same_expectation``).
+
+The exact checks (enumeration, the ceiling) run in float64 (``jax.enable_x64``) whatever the caller's JAX
+setting, so their tolerances are float64 ones; ``check_finite`` runs in the dtypes it is given.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ def enumerated_amplification(method, p, g: int, **params) -> np.ndarray:
     (N,); 2 <= g <= 14. Checks the method's output on the pools first (``estimators.check_method_output``)."""
     m = E.get_method(method)
     m.check_params(params, g)
+    with jax.enable_x64(True):
+        return _enumerated(m, p, g, params)
+
+
+def _enumerated(m: E.Method, p, g: int, params: dict) -> np.ndarray:
     if isinstance(g, bool) or int(g) != g or not 2 <= g <= _MAX_ENUM_G:
         raise ValueError(f"g must be an integer in [2, {_MAX_ENUM_G}] for enumeration; got {g!r}")
     p = np.atleast_1d(np.asarray(p, float))
@@ -93,8 +101,9 @@ def check_ceiling(method, g: int, *, cap=None, rtol: float = 1e-6, **params) -> 
     """With a 0/1 verifier the method's f'_G(P) stays bounded as P → 0 (a polynomial of degree <= G−1): the
     value at P = 1e-10 equals f'_G(0) to ``rtol``, and equals ``cap`` when given (GARL: G^q). Returns f'_G(0)."""
     m = E.get_method(method)
-    at0 = float(A.expected_amplification(m, 0.0, g, **params))
-    near = float(A.expected_amplification(m, 1e-10, g, **params))
+    with jax.enable_x64(True):
+        at0 = float(A.expected_amplification(m, 0.0, g, **params))
+        near = float(A.expected_amplification(m, 1e-10, g, **params))
     assert np.isfinite(at0) and abs(near - at0) <= rtol * max(abs(at0), 1e-300), (
         f"method {m.name!r} has no finite-group ceiling at G = {g}: f'_G(1e-10) = {near} vs f'_G(0) = {at0}")
     if cap is not None:
