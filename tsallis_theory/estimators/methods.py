@@ -9,7 +9,8 @@ Population amplifications f'(P) (infinite group) and the objectives f(P) they di
 
 PAFT and posterior SFT resample; their conditional expectations given the pool are the GARL plug-in
 (claim PAFT-BIAS) and IWAE's weights, so their expected-amplification coefficients are those. ``jq`` and
-``log_likelihood`` are population objectives only (no estimator).
+``log_likelihood`` are population objectives only (no estimator). Each coefficient function looks its
+estimator up by name when called, so a patched estimator (the mutation suite) is the one evaluated.
 """
 
 from __future__ import annotations
@@ -95,15 +96,17 @@ _Q = ("q",)
 LAB_METHODS = tuple(declare(m) for m in (
     Method("rlvr", lambda lw: rb_reinforce(lw), population_amplification=_one, objective=_identity,
            label="RLVR"),
-    Method("rloo", rloo, inputs="rewards", population_amplification=_one, label="RLOO"),
-    Method("dr_grpo", dr_grpo, inputs="rewards", options=("g",), population_amplification=_dr_grpo_pop,
-           label="Dr.GRPO"),
+    Method("rloo", lambda r: rloo(r), inputs="rewards", population_amplification=_one, label="RLOO"),
+    Method("dr_grpo", lambda r: dr_grpo(r), inputs="rewards", options=("g",),
+           population_amplification=_dr_grpo_pop, label="Dr.GRPO"),
     Method("grpo", lambda r, eps=1e-6, std="population": grpo(r, eps=eps, std=std), inputs="rewards",
            options=("eps", "std"), population_amplification=_grpo_pop, label="GRPO"),
-    Method("garl", garl_plugin, needs=_Q, population_amplification=_p_pow_q, soft_ok=True, label="GARL"),
-    Method("garl_rloo", garl_rloo, needs=_Q, population_amplification=_p_pow_q, soft_ok=True,
+    Method("garl", lambda lw, q: garl_plugin(lw, q), needs=_Q, population_amplification=_p_pow_q, soft_ok=True,
+           label="GARL"),
+    Method("garl_rloo", lambda lw, q: garl_rloo(lw, q), needs=_Q, population_amplification=_p_pow_q, soft_ok=True,
            label="GARL-RLOO"),
-    Method("paft", garl_plugin, needs=_Q, population_amplification=_p_pow_q, soft_ok=True, label="PAFT"),
+    Method("paft", lambda lw, q: garl_plugin(lw, q), needs=_Q, population_amplification=_p_pow_q, soft_ok=True,
+           label="PAFT"),
     Method("iwae", lambda lw: iwae(lw), population_amplification=_inv_p, soft_ok=True, label="IWAE"),
     Method("trice", lambda lw: iwae(lw), population_amplification=_inv_p, soft_ok=True, label="TRICE"),
     Method("maxrl", lambda r, T: coverage.maxrl(r, T), inputs="rewards", needs=("T",),
