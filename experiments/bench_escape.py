@@ -15,7 +15,7 @@ For P = σ(θ), dP/dt = P^{2−q}(1 − P)² and the closed form (mpmath hyp2f1)
 * baseline quadrature: ``scipy.integrate.quad`` of u^{q−2}(1−u)^{−2} on [p0, δ] with default tolerances.
 
 Prints the wall time of each, the speed ratio against the raw-P ODE, and the relative errors against the
-closed form. (SPEC §4: raw-P solves are silently wrong at small p0.)
+closed form. (docs/spec.md §10: raw-P solves are silently wrong at small p0.)
 """
 
 from __future__ import annotations

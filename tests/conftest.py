@@ -17,7 +17,7 @@ from tsallis_theory._config import enable_x64  # noqa: E402
 
 enable_x64()
 
-# deadline=None: the first example of a property pays for jit compilation (SPEC §4).
+# deadline=None: the first example of a property pays for jit compilation (docs/spec.md §10).
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=60,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])

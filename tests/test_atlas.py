@@ -21,7 +21,7 @@ def test_grpo_matches_spec_closed_form_and_limit():
 @pytest.mark.parametrize("method,kw", [("garl", {"q": 0.3}), ("pass_at_k", {"k": 2}), ("maxrl", {"T": 3}),
                                        ("dco", {"n": 3}), ("grpo", {})])
 def test_expected_amplification_equals_enumeration_of_every_pool(method, kw):
-    model = T.TabularLatentModel(np.array([0.2, -0.4, 0.0]), np.array([0.0, 1.0, 0.0]))
+    model = T.RolloutPoolModel(np.array([0.2, -0.4, 0.0]), np.array([0.0, 1.0, 0.0]))
     est = AM._hard_estimator(method, **kw)
     mom = T.pool_moments(model, lambda lw: est(np.exp(lw)), 3, ordered=True)
     np.testing.assert_allclose(mom.mean, -A.expected_amplification(method, model.success, 3, **kw)
@@ -36,14 +36,14 @@ def test_population_limit_and_ceiling():
 
 def test_escape_time_matches_the_sigmoid_closed_form():
     # P = σ(θ), amplification 1 (RLVR): T = F(1/2) − F(p0), F(P) = −1/P + 2 ln P − 2 ln(1−P) + 1/(1−P)
-    model = A.SoftModel(offsets=(0.0,))
+    model = A.SoftVerifierModel(offsets=(0.0,))
     f = lambda p: -1 / p + 2 * np.log(p) - 2 * np.log1p(-p) + 1 / (1 - p)  # noqa: E731
     for p0 in (1e-9, 1e-3, 0.2):
-        assert A.escape_time(lambda th: 1.0, model, p0) == pytest.approx(f(0.5) - f(p0), rel=1e-8)
+        assert A.amplified_escape_time(lambda th: 1.0, model, p0) == pytest.approx(f(0.5) - f(p0), rel=1e-8)
 
 
 def test_soft_amplification_has_no_ceiling():
-    model = A.SoftModel()
+    model = A.SoftVerifierModel()
     th = [model.theta_of_log_p(np.log(p)) for p in (1e-9, 1e-6)]
     a = A.soft_amplification("garl", th, 16, q=0.75, model=model)
     assert a[0] / a[1] == pytest.approx(1e3**0.75, rel=1e-3)

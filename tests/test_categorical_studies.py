@@ -66,37 +66,70 @@ def test_schedule_verdict_can_return_partial_and_refuted():
     assert schedule_verdict(fixed + [good_step]).status == "VERIFIED"
 
 
-def test_schedule_cli_smoke(tmp_path, capsys):
-    args = ["schedule", "--smoke", "--n-examples", "8", "--t-end", "30", "--out", str(tmp_path / "r"),
+def test_schedule_cli_smoke_resume_and_mismatch(tmp_path, capsys):
+    out, figs = tmp_path / "r", tmp_path / "f"
+    args = ["schedule", "--preset", "smoke", "--out", str(out), "--figures", str(figs), "--no-progress"]
+    assert main(args) == 0
+    assert "Pareto front" in capsys.readouterr().out
+    assert (figs / "schedule_pareto.png").exists() and (figs / "schedule_curves.png").exists()
+    rows_file = out / "schedule.jsonl"
+    text = rows_file.read_text()
+    assert "meta" in json.loads(text.splitlines()[0])
+    assert main(args) == 0  # resume: nothing recomputed, the file unchanged
+    assert rows_file.read_text() == text
+    (out / "flow.jsonl").write_text("another study's rows\n")
+    capsys.readouterr()
+    assert main(args[:3] + ["--switch-times", "12", "--out", str(out), "--figures", "", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "switch_times: [10.0] on disk, [12.0] requested" in err[0] and str(rows_file) in err[0]
+    assert main(args[:3] + ["--switch-times", "12", "--out", str(out), "--figures", "", "--no-progress",
+                             "--fresh"]) == 0
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines()[1:]]
+    assert {r["params"]["t_switch"] for r in rows if r.get("kind") == "stepwise"} == {12.0}
+    assert (out / "flow.jsonl").read_text() == "another study's rows\n"  # --fresh leaves other studies alone
+
+
+def test_schedule_figures_are_byte_stable(tmp_path):
+    """Two draws of the same rows, the second from rows in another order with tied escape times, give
+    byte-identical PNGs."""
+    from tsallis_theory.plots import schedule as P
+
+    t_grid = [0.0, 1.0, 10.0]
+    def row(kind, esc, fin, key, **params):
+        return {"kind": kind, "key": key, "label": key, "escape_time": esc, "final_contamination": fin,
+                "peak_contamination": fin, "final_accuracy": 1.0, "params": params, "t_grid": t_grid,
+                "contamination": [fin] * 3, "escaped_fraction": [0.0, 0.5, 1.0], "q_mean": [1.0, 1.0, 0.0]}
+    rows = [row("fixed", None, 0.01, "fixed:0", q=0.0), row("fixed", 2.0, 0.2, "fixed:1", q=1.0),
+            row("stepwise", 2.0, 0.05, "stepwise:5", t_switch=5.0), row("stepwise", 2.0, 0.03, "stepwise:3",
+                                                                        t_switch=3.0),
+            row("stepwise", 2.0, 0.03, "stepwise:4", t_switch=4.0)]
+    for name, fig in P.FIGURES.items():
+        fig(rows, tmp_path / f"a_{name}.png")
+        fig(rows[::-1], tmp_path / f"b_{name}.png")
+        assert (tmp_path / f"a_{name}.png").read_bytes() == (tmp_path / f"b_{name}.png").read_bytes(), name
+
+
+def test_noise_cli_smoke_answers_a_single_question(tmp_path, capsys):
+    args = ["noise", "--preset", "smoke", "--eps", "0.05", "--q", "0.8", "--out", str(tmp_path / "r"),
             "--figures", str(tmp_path / "f"), "--no-progress"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "SCHEDULE" in out
-    assert (tmp_path / "f" / "schedule_pareto.png").exists() and (tmp_path / "f" / "schedule_curves.png").exists()
-    rows_file = next((tmp_path / "r").glob("rows-*.jsonl"))
-    n_rows = len(rows_file.read_text().splitlines())
-    assert main(args) == 0  # resume: nothing recomputed, no rows added
-    assert len(rows_file.read_text().splitlines()) == n_rows
-    assert "meta" in json.loads(rows_file.read_text().splitlines()[0])
-
-
-def test_noise_cli_smoke(tmp_path, capsys):
-    args = ["noise", "--smoke", "--eps", "0.2", "--q", "0.5", "1", "--out", str(tmp_path / "r"), "--figures",
-            str(tmp_path / "f"), "--no-progress"]
-    assert main(args) == 0
-    assert "NOISE-EQ" in capsys.readouterr().out
-    for name in ("escort_sharpening", "noise_equilibrium", "noise_contamination", "noise_time"):
+    star = 0.05 ** 1.25 / (0.05 ** 1.25 + 0.95 ** 1.25)  # eq. 17 by hand: 0.02459
+    assert ["0.05", "0.8", "direct", f"{star:.6g}", f"{star:.6g}"] in [line.split() for line in out.splitlines()]
+    for name in ("noise_escort", "noise_equilibrium", "noise_contamination", "noise_time"):
         assert (tmp_path / "f" / f"{name}.png").exists()
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["noise", "--eps", "0.7"], "--eps must be in (0, 0.5)"),
-    (["noise", "--q", "1.5"], "--q must be in [0, 1]"),
-    (["noise", "--q", "0"], "--q must be in (0, 1]"),
+    (["noise", "--eps", "0.7"], "eps must be in (0, 0.5)"),
+    (["noise", "--q", "1.5"], "q must be in (0, 1]"),
+    (["noise", "--q", "0"], "q must be in (0, 1]"),
+    (["noise", "--escort-alpha", "0.5", "0.6"], "escort_alpha must hold >= 2 positive values summing to 1"),
     (["schedule", "--eps", "0"], "eps must be in (0, 0.5)"),
-    (["schedule", "--fixed-q", "0.5", "2"], "--fixed-q must be in [0, 1]"),
-    (["schedule", "--fixed-q", "0.5"], "--fixed-q must include 0 and 1"),
+    (["schedule", "--fixed-qs", "0", "1", "2"], "fixed_qs must be in [0, 1]"),
+    (["schedule", "--fixed-qs", "0.5"], "fixed_qs must include 0 and 1"),
     (["schedule", "--p0-min", "0.5"], "p0_min, p0_max must satisfy"),
+    (["schedule", "--n-examples", "1"], "n_examples must be an integer >= 2"),
 ])
 def test_cli_bad_input_exit_2(args, needle, tmp_path, capsys):
     assert main(args + ["--out", str(tmp_path), "--figures", str(tmp_path), "--no-progress"]) == 2

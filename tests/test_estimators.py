@@ -16,8 +16,8 @@ from tsallis_theory import estimators as E
 from tsallis_theory.estimators import testbed as T
 from tsallis_theory.estimators.coverage import dco_gap, maxrl_weights, pass_at_k_gap, pass_at_k_weights
 
-SOFT = T.TabularLatentModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3, 0.9]), parameterised=True)
-HARD = T.TabularLatentModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
+SOFT = T.RolloutPoolModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3, 0.9]), parameterised=True)
+HARD = T.RolloutPoolModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
 
 
 def _brute_subset_weights(rewards, k, per_subset):
@@ -59,7 +59,7 @@ def test_grad_success_matches_autodiff():
     np.testing.assert_allclose(SOFT.grad_success(), g, rtol=1e-13)
 
 
-# module-level jits: one XLA compile per pool shape instead of one per primitive (SPEC §4)
+# module-level jits: one XLA compile per pool shape instead of one per primitive (docs/spec.md §10)
 _rloo06 = jax.jit(lambda lw: E.garl_rloo(lw, 0.6))
 _iwae = jax.jit(E.iwae)
 _plugin = jax.jit(E.garl_plugin)
@@ -266,7 +266,7 @@ def test_grpo_cold_start_ceilings_are_exact(g):
     sample = A.expected_amplification("grpo", 0.0, g, eps=0.0, std="sample")
     assert pop == pytest.approx(np.sqrt(g - 1), rel=1e-15)
     assert sample == pytest.approx((g - 1) / np.sqrt(g), rel=1e-15)
-    # at every P the sample std scales SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P)) by √((G−1)/G)
+    # at every P the sample std scales the closed form of docs/spec.md §7 E_K[√(K(G−K))]/G/(P(1−P)) by √((G−1)/G)
     p = np.geomspace(1e-6, 0.95, 6)
     kk = np.arange(g + 1)
     spec = np.array([binom.pmf(kk, g, x) @ np.sqrt(kk * (g - kk)) / g / (x * (1 - x)) for x in p])

@@ -1,7 +1,7 @@
 """Hypothesis properties of the estimators: equivariance, endpoints, signs, exact identities, finiteness, and
 the one broadcasting contract of q (against ``jax.vmap`` of the single-pool call).
 
-Estimators are jitted once at module level (SPEC §4) and fed fixed-size pools (M = 5) so nothing recompiles
+Estimators are jitted once at module level (docs/spec.md §10) and fed fixed-size pools (M = 5) so nothing recompiles
 per example; floats exclude subnormals, which XLA on CPU flushes to zero.
 """
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tsallis_theory.flow import MLP, MODEL_NAMES, Chain, Sigmoid, TabularLatent, get_model
+from tsallis_theory.flow import MLP, MODEL_NAMES, Chain, Sigmoid, LatentMixture, get_model
 from tsallis_theory.flow.models import GUESS_FLOOR
 
 
@@ -29,7 +29,7 @@ def test_score_sq_of_p_matches_autodiff(name):
 
 def test_tabular_log_p_is_the_mixture():
     w = np.array([0.9, 0.2, 1e-3, 0.0])
-    model = TabularLatent(w, init="random", seed=7)
+    model = LatentMixture(w, init="random", seed=7)
     theta = model.init(0.05)
     prior = np.exp(theta - theta.max())
     prior /= prior.sum()
@@ -37,7 +37,7 @@ def test_tabular_log_p_is_the_mixture():
 
 
 def test_learned_w_model_uses_sigmoid_likelihoods():
-    model = TabularLatent(np.array([0.6, 0.1, 0.01]), init="random", seed=3, learn_w=True)
+    model = LatentMixture(np.array([0.6, 0.1, 0.01]), init="random", seed=3, learn_w=True)
     theta = model.init(1e-4)
     phi, psi = theta[:3], theta[3:]
     prior = np.exp(phi) / np.exp(phi).sum()
@@ -74,8 +74,8 @@ def test_reachable_range_errors():
 
 def test_constructor_validation():
     with pytest.raises(ValueError, match="^w must"):
-        TabularLatent(np.array([1.5, 0.0]))
+        LatentMixture(np.array([1.5, 0.0]))
     with pytest.raises(ValueError, match="^init must"):
         Chain(init="zeros")
     with pytest.raises(ValueError, match="learn_w"):
-        TabularLatent(np.array([1.0, 0.0]), learn_w=True)
+        LatentMixture(np.array([1.0, 0.0]), learn_w=True)

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -130,17 +131,30 @@ def test_cli_flow_other_config_in_the_same_out_is_exit_2_unless_fresh(tmp_path, 
     assert header["config"]["qs"] == [0.0, 1.0]
 
 
-def test_cli_flow_one_question_prints_its_escape_time(tmp_path, capsys):
-    argv = ["flow", "--qs", "0.6", "--p0s", "1e-5", "--models", "sigmoid", "--out", str(tmp_path),
-            "--figures", str(tmp_path / "figs"), "--no-progress"]
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_cli_flow_one_question_prints_its_escape_time(tmp_path, monkeypatch, capsys):
+    """The single question of docs/running.md: no RuntimeWarning, no nan slope, the escape time printed, no
+    one-point figure, and with --out elsewhere the figures go to OUT/figures, never to ./figures."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "rows"
+    argv = ["flow", "--q", "0.6", "--p0", "1e-5", "--models", "sigmoid", "--out", str(out), "--no-progress"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert "nan" not in printed and "slope needs >= 2 p0 in the window" in printed
+    assert "nan" not in printed and "n/a (a slope needs >= 2 p0 in the window)" in printed
     line = next(x for x in printed.splitlines() if x.startswith("sigmoid") and "1e-05" in x)
-    t = next(r["T"] for r in ResultsFile(tmp_path / "flow.jsonl").rows() if r["kind"] == "escape")
-    assert f"{t:.6g}" in line
+    t = next(r["T"] for r in ResultsFile(out / "flow.jsonl").rows() if r["kind"] == "escape")
+    assert f"{t:.6g}" in line and t == pytest.approx(249.98796, rel=1e-6)
     # one p0: no escape-time, slope, ratio or NEAR-OPT figure to draw; the trajectories have their own grid
-    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["flow_trajectories.png"]
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["flow_trajectories.png"]
+    assert not (tmp_path / "figures").exists()
+
+
+def test_study_figures_default_to_figures_only_for_the_committed_rows():
+    from tsallis_theory.cli._study import DEFAULT_FIGURES, DEFAULT_OUT, figures_dir
+
+    assert figures_dir(DEFAULT_OUT, None) == Path(DEFAULT_FIGURES)
+    assert figures_dir("/tmp/x", None) == Path("/tmp/x/figures")
+    assert figures_dir("/tmp/x", "") is None and figures_dir(DEFAULT_OUT, "f") == Path("f")
 
 
 def test_figures_return_none_when_the_rows_hold_nothing_for_them(tmp_path):

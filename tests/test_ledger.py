@@ -1,4 +1,4 @@
-"""The claims ledger: every claim ID of SPEC §2–3 is registered, and each check's verdict is pinned.
+"""The claims ledger: every claim ID of docs/spec.md §2–§8 is registered, and each check's verdict is pinned.
 
 EXPECTED_STATUS is the ledger as the lab currently finds it. A change of verdict (a claim newly REFUTED,
 a check that starts crashing, a NOT IMPLEMENTED claim that gains a check) fails here and must be made

@@ -66,3 +66,16 @@ def test_planted_error_turns_its_claim_refuted(mutation, monkeypatch, fresh_lab,
     row = run_claim(L.CLAIMS_BY_ID[mutation.claim], L.CheckContext(tier="fast", work_dir=tmp_path))
     assert row.verdict.status == L.REFUTED, (
         f"{mutation.what}: {mutation.claim} came out {row.verdict.status}: {row.verdict.evidence[:400]}")
+
+
+def test_a_mutation_that_crashes_its_check_is_an_error_not_a_verdict(monkeypatch, fresh_lab, tmp_path):
+    """A planted error that makes the check raise (here the escort formula itself) shows as ERROR with a
+    one-line reason naming the exception and where it was raised; it is never a passing verdict."""
+
+    def broken(*args, **kwargs):
+        raise FloatingPointError("planted crash")
+
+    M.plant(monkeypatch, "tsallis_theory.estimators.bias:hard_verifier_relative_bias", lambda _: broken)
+    row = run_claim(L.CLAIMS_BY_ID["BIAS"], L.CheckContext(tier="fast", work_dir=tmp_path))
+    assert row.verdict.status == L.ERROR
+    assert "FloatingPointError: planted crash" in row.verdict.evidence and "\n" not in row.verdict.evidence

@@ -15,7 +15,7 @@ from tsallis_theory import qcalc as Q
 from tsallis_theory.testing import prob, prob_moderate, q_unit, q_wide
 
 mpmath.mp.dps = 50
-# float64 accuracy target for the core: a few ulps (SPEC, issue: ~1e-14 relative).
+# float64 accuracy target for the core: a few ulps (docs/spec.md §1: ~1e-14 relative).
 RTOL = 1e-14
 
 

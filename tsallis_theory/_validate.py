@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-# The paper's range of the commitment q (J_Q, SPEC §1): the estimators, the flows and the escort distributions
+# The paper's range of the commitment q (J_Q, docs/spec.md §1): the estimators, the flows and the escort distributions
 # take q in [0, 1]. The q-calculus itself (qcalc) is defined for every real q.
 Q_RANGE = (0.0, 1.0)
 
@@ -54,7 +54,13 @@ def check_range(
     low_open: bool = False,
     high_open: bool = False,
 ) -> np.ndarray:
-    """Raise unless every entry of ``value`` lies in the interval (or bracket) [low, high]."""
+    """Raise unless every entry of ``value`` lies in the interval (or bracket) [low, high].
+
+    >>> check_range("eps", 0.7, 0.0, 0.5, low_open=True, high_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: eps must be in (0, 0.5); got 0.7
+    """
     lb = "(" if low_open else "["
     rb = ")" if high_open else "]"
     allowed = f"in {lb}{low:g}, {high:g}{rb}"

@@ -1,6 +1,6 @@
 """The q-calculus: Tsallis q-logarithm, q-exponential, the per-example loss ℓ_q and its gradient weight.
 
-Definitions (SPEC §1):
+Definitions (docs/spec.md §1):
 
     log_q(u) = (u^{1-q} - 1) / (1 - q),   u > 0,   log_1 = log
     exp_q(x) = [1 + (1 - q) x]_+^{1/(1-q)},          exp_1 = exp
@@ -164,7 +164,7 @@ def _log_q_core_jvp(primals, tangents):
 
 
 def log_q(u, q):
-    """Tsallis q-logarithm  log_q(u) = (u^{1-q} - 1)/(1 - q),  log_1 = ln.  (SPEC §1)
+    """Tsallis q-logarithm  log_q(u) = (u^{1-q} - 1)/(1 - q),  log_1 = ln.  (docs/spec.md §1)
 
     Args:
       u: positive reals, any shape (u in (0, inf)).
@@ -229,7 +229,7 @@ def _check_log_p(log_p):
 
 
 def q_loss_from_log(log_p, q):
-    """Per-example loss ℓ_q = -log_q P from log P.  ℓ_0 = 1 - P, ℓ_1 = -log P.  (SPEC §1, J_Q)
+    """Per-example loss ℓ_q = -log_q P from log P.  ℓ_0 = 1 - P, ℓ_1 = -log P.  (docs/spec.md §1, J_Q)
 
     P = 0 (log_p = -inf) gives the limit: 1/(1 - q) for q < 1, +inf for q >= 1.
 
@@ -250,7 +250,7 @@ def _q_loss_kernel(log_p, q):
 
 
 def q_loss(p, q):
-    """Per-example loss ℓ_q(P) = -log_q P = (1 - P^{1-q})/(1 - q).  (SPEC §1)
+    """Per-example loss ℓ_q(P) = -log_q P = (1 - P^{1-q})/(1 - q).  (docs/spec.md §1)
 
     Args:
       p: success probability P in [0, 1], any shape.

@@ -33,7 +33,11 @@ def git_revision() -> str:
 
 
 def study_path(out: str | Path, study: str) -> Path:
-    """Where study ``study`` keeps its rows under the results folder ``out``: ``out/<study>.jsonl``."""
+    """Where study ``study`` keeps its rows under the results folder ``out``: ``out/<study>.jsonl``.
+
+    >>> study_path("experiments/results", "noise").as_posix()
+    'experiments/results/noise.jsonl'
+    """
     return Path(out) / f"{study}.jsonl"
 
 

@@ -27,15 +27,31 @@ def _wrong_equilibrium(eps, q, n_labels=2):
 
 
 def _flip_cov(monkeypatch):
-    from tsallis_theory.estimators.testbed import TabularLatentModel
+    from tsallis_theory.estimators.testbed import RolloutPoolModel
 
-    original = TabularLatentModel.rollout_moments
+    original = RolloutPoolModel.rollout_moments
 
     def wrong(self):
         var_w, e_g, cov = original(self)
         return var_w, e_g, -cov
 
-    monkeypatch.setattr(TabularLatentModel, "rollout_moments", wrong)
+    monkeypatch.setattr(RolloutPoolModel, "rollout_moments", wrong)
+
+
+def _stepwise_to(q_after):
+    """Plant a stepwise schedule that switches from q = 1 to ``q_after`` instead of to q = 0."""
+    def apply(monkeypatch):
+        from tsallis_theory.categorical.schedules import Schedule
+
+        original = Schedule.q_of
+
+        def wrong(self, t, reward_i, m):
+            if self.kind == "stepwise":
+                return 1.0 if t < self.t_switch else q_after
+            return original(self, t, reward_i, m)
+
+        monkeypatch.setattr(Schedule, "q_of", wrong)
+    return apply
 
 
 def _rows_edited(edit):
@@ -95,6 +111,8 @@ MUTATIONS = [
              lambda mp: plant(mp, "tsallis_theory.categorical.noise:paper_time_law",
                               lambda f: lambda eps, q, eta: f(eps, q, eta) * (q + 1.0) / (q + 2.0)),
              "T ≈ η^{q+1}/((q+2)ε) instead of η^{q+1}/((q+1)ε)"),
+    Mutation("stepwise switches to q = 0.8", "SCHEDULE", _stepwise_to(0.8),
+             "the stepwise schedule q = 1 → 0.8 instead of 1 → 0, so the switch cannot undo the memorised noise"),
     Mutation("GARL scale", "ENDPOINTS",
              lambda mp: plant(mp, "tsallis_theory.estimators.garl:garl_plugin", _scaled_coefficients(1.01)),
              "GARL plug-in coefficients 1% too large, so GARL q = 0 ≠ RB-REINFORCE"),

@@ -1,4 +1,4 @@
-"""The amplification atlas (claim ATLAS, SPEC §3): every method as f'(P)·∇P per example.
+"""The amplification atlas (claim ATLAS, docs/spec.md §7): every method as f'(P)·∇P per example.
 
 A method's expected update on one example is E[ĝ] = −f'(P)∇P (ĝ estimates a loss gradient), so its
 *amplification* f'(P) says how strongly it pushes an example with success probability P. Population
@@ -20,8 +20,8 @@ of TRL and verl; GARL: G^q). ``expected_amplification`` reads a(·,·) off each 
 canonical pools (K successes first); for pass@k and DCO, whose two weights agree to 1e-16 and more as P → 1,
 it takes their difference a(1, K+1) − a(0, K) from ``estimators.coverage`` in log space instead
 (``success_gap``). A soft w_m (teacher-forced likelihood) escapes the ceiling: ``soft_amplification``
-evaluates the log-w methods on the soft model P(θ) = mean_z σ(θ + b_z) exactly. ``escape_time`` integrates the expected-estimator flow dθ/dt = −E[ĝ]
-in u = ln P (SPEC §4).
+evaluates the log-w methods on the soft model P(θ) = mean_z σ(θ + b_z) exactly. ``amplified_escape_time`` integrates the expected-estimator flow dθ/dt = −E[ĝ]
+in u = ln P (docs/spec.md §10).
 
 Methods are ``estimators.Method`` declarations (the lab's own in ``estimators.methods``; the population
 formulas above live there): every function here takes a Method, a declared name, "package.module:attr" or a
@@ -196,7 +196,7 @@ def expected_amplification(method, p, g: int | None = None, *, q=None, k=None, T
       p: success probability P in [0, 1] (array).
       g: group size G >= 2, or None.
       q, k, T, n: the method's hyper-parameter (``garl*``/``paft``/``jq``: q; pass_at_k: k; maxrl: T; dco: n).
-      eps: GRPO's std stabiliser (0 gives SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P))).
+      eps: GRPO's std stabiliser (0 gives the closed form of docs/spec.md §7 E_K[√(K(G−K))]/G/(P(1−P))).
       std: GRPO's std, "population" (ddof = 0) or "sample" (ddof = 1, TRL and verl: ``**E.GRPO_PRESETS["trl"]``).
 
     Example:
@@ -238,8 +238,9 @@ def bias_against_jq(method, q, g: int, p, **params):
 # --- soft verifier: teacher-forced w on the model P(θ) = Σ_z π_z σ(θ + b_z) -----------------------------
 
 @dataclasses.dataclass(frozen=True)
-class SoftModel:
-    """Answer likelihoods w_z = σ(θ + b_z) for Z rationale types drawn from a fixed prior π (default uniform).
+class SoftVerifierModel:
+    """A soft verifier on a scalar θ: answer likelihoods w_z = σ(θ + b_z) for Z rationale types drawn from a
+    fixed prior π (default uniform), so that P(θ) = Σ_z π_z σ(θ + b_z).
 
     θ moves only the answer likelihood (the pathwise route, ∇log w_z = 1 − w_z); at small P every w_z ∝ e^θ.
     The same model with sampled answers and a 0/1 check is the hard-verifier case."""
@@ -277,7 +278,7 @@ class SoftModel:
 
 @functools.lru_cache(maxsize=None)
 def _soft_jit(method: E.Method):
-    """The method's coefficients on log-w pools, jitted once per method with q traced (SPEC §4)."""
+    """The method's coefficients on log-w pools, jitted once per method with q traced (docs/spec.md §10)."""
     return jax.jit(lambda lw, q: method(lw, **({"q": q} if "q" in method.needs else {})))
 
 
@@ -287,14 +288,14 @@ def _soft_estimator(method, q=None):
 
 
 @functools.lru_cache(maxsize=64)
-def _soft_pools(model: SoftModel, g: int):
-    from tsallis_theory.estimators.testbed import TabularLatentModel, composition_pools
+def _soft_pools(model: SoftVerifierModel, g: int):
+    from tsallis_theory.estimators.testbed import RolloutPoolModel, composition_pools
 
-    tab = TabularLatentModel(np.log(model.pi), np.full(len(model.offsets), 0.5))
+    tab = RolloutPoolModel(np.log(model.pi), np.full(len(model.offsets), 0.5))
     return composition_pools(tab, g)
 
 
-def soft_amplification(method, theta, g: int, *, q=None, model: SoftModel = SoftModel()):
+def soft_amplification(method, theta, g: int, *, q=None, model: SoftVerifierModel = SoftVerifierModel()):
     """Exact expected amplification −E[ĝ]/(dP/dθ) of a log-w method with a soft verifier, at each θ.
 
     Sums over all compositions of the G rollouts among the Z types. Args: theta (N,), g >= 1."""
@@ -314,8 +315,8 @@ def soft_amplification(method, theta, g: int, *, q=None, model: SoftModel = Soft
 
 # --- escape time of the expected-estimator flow -------------------------------------------------------
 
-def escape_time(amplification_of_theta: Callable[[float], float], model: SoftModel, p0: float,
-                delta: float = 0.5) -> float:
+def amplified_escape_time(amplification_of_theta: Callable[[float], float], model: SoftVerifierModel,
+                          p0: float, delta: float = 0.5) -> float:
     """T = ∫ dt from P = p0 to δ under dθ/dt = A(θ)·dP/dθ, integrated in u = ln P:
     dt = du · P / (A(θ) (dP/dθ)²)."""
     def integrand(u):
@@ -327,9 +328,9 @@ def escape_time(amplification_of_theta: Callable[[float], float], model: SoftMod
     return val
 
 
-def escape_slope(amplification_of_theta, model: SoftModel, p0s) -> tuple[float, float, np.ndarray]:
+def escape_slope(amplification_of_theta, model: SoftVerifierModel, p0s) -> tuple[float, float, np.ndarray]:
     """Least-squares slope (and its standard error) of log T against log(1/p0); returns the times too."""
-    times = np.array([escape_time(amplification_of_theta, model, p0) for p0 in p0s])
+    times = np.array([amplified_escape_time(amplification_of_theta, model, p0) for p0 in p0s])
     fit = fit_slope(np.log(1.0 / np.asarray(p0s)), np.log(times))
     return fit.slope, fit.stderr, times
 
@@ -344,7 +345,7 @@ def _objective(method, p, **kw):
     return m.objective(np.asarray(p, float), **m.params(kw, include_options=False))
 
 
-def escape_slopes(methods, p0s, g: int = 32, model: SoftModel = SoftModel()) -> list[dict]:
+def escape_slopes(methods, p0s, g: int = 32, model: SoftVerifierModel = SoftVerifierModel()) -> list[dict]:
     """Escape-time slope of log T vs log(1/p0) for each (method, kwargs, verifier) under dθ/dt = −E[ĝ].
 
     ``methods`` is a list of (method, kwargs, verifier) with verifier in {"hard", "soft", "population"}; a

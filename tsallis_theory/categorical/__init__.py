@@ -1,6 +1,6 @@
 """The categorical toy lab: escort minimisers, label-noise memorisation and q-schedules.
 
-Claims ESCORT, SHARPEN, PROPER, DISP (numeric side), NOISE-EQ, NOISE-TIME and SCHEDULE (SPEC §2); see
+Claims ESCORT, SHARPEN, PROPER, DISP (numeric side), NOISE-EQ, NOISE-TIME and SCHEDULE (docs/spec.md §2, §4, §5); see
 docs/categorical.md.
 
   escort(alpha, q)               minimiser of Σ α_j(−log_q θ_j) on the simplex: θ*_j ∝ α_j^{1/q}

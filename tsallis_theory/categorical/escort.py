@@ -1,6 +1,6 @@
 """Escort minimisers of the q-log loss on the simplex, and the stable contamination under label noise.
 
-Claims ESCORT (v1 Thm 3.1), SHARPEN (Cor B.2) and NOISE-EQ (eq 17), SPEC §2:
+Claims ESCORT (v1 Thm 3.1), SHARPEN (Cor B.2) and NOISE-EQ (eq 17), docs/spec.md §2, §4:
 
     argmin_{θ ∈ Δ_N} Σ_j α_j (−log_q θ_j) = escort_{1/q}(α),   escort_{1/q}(α)_j = α_j^{1/q} / Σ_k α_k^{1/q}
 
@@ -110,7 +110,7 @@ def noise_equilibrium(eps, q, n_labels: int = 2) -> np.ndarray:
       p̃*, shape broadcast(eps, q).
 
     Example:
-      >>> float(noise_equilibrium(0.1, 1.0))   # q = 1 fits the noise exactly
+      >>> round(float(noise_equilibrium(0.1, 1.0)), 12)   # q = 1 fits the noise exactly
       0.1
     """
     eps = check_eps(eps)

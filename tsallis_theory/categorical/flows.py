@@ -7,7 +7,7 @@ Two parameterisations of θ ∈ Δ_N:
       dθ_j/dt = g_j − mean_k g_k,   g_j = α_j θ_j^{−q}.
   For q > 0 the barrier θ_j^{−q} keeps θ inside the simplex; at q = 0 the flow is linear and leaves it, so
   the direct model is used for q ∈ (0, 1] only. We integrate in w = ln θ (dw_j/dt = (g_j − ḡ)/θ_j) so that
-  tiny entries keep their relative accuracy (SPEC §4: raw-probability solves with default tolerances fail).
+  tiny entries keep their relative accuracy (docs/spec.md §10: raw-probability solves with default tolerances fail).
 * ``softmax``: θ = softmax(z), gradient flow on the logits
       dz_k/dt = α_k θ_k^{1−q} − θ_k Σ_j α_j θ_j^{1−q},
   computed from log θ = z − logsumexp(z), valid for every q ∈ [0, 1].

@@ -1,10 +1,10 @@
-"""Schedules of q on a scenario with both problems: cold start and label noise  (SCHEDULE; SPEC §2–3).
+"""Schedules of q on a scenario with both problems: cold start and label noise  (SCHEDULE; docs/spec.md §5).
 
 Scenario (``Scenario``): n examples, each a tabular softmax model over three labels (gold, flip, junk) with its
 own logits. All start cold: P(gold) = p0_i (log-spaced over [p0_min, p0_max]), P(flip) = p0_i, the rest on the
 junk label (the cold model's default answer). Most examples are clean (label frequencies α = (1, 0, 0)); a
 fraction ``noisy_fraction`` are noisy: their annotations are flipped at rate ε, α = (1 − ε, ε, 0). Training is
-the gradient flow of each example's loss Σ_j α_ij ℓ_{q_i(t)}(θ_ij) on its logits (``models.softmax_rhs``; time
+the gradient flow of each example's loss Σ_j α_ij ℓ_{q_i(t)}(θ_ij) on its logits (``flows.softmax_rhs``; time
 is counted per example, i.e. the flow of n·J with J the mean loss), where the schedule sets q_i(t) ∈ [0, 1].
 
 Schedules (``Schedule``):
@@ -277,14 +277,13 @@ def dominates(a: dict, b: dict, rel_tol: float = 0.01) -> bool:
     return max(c) <= 0 and min(c) < 0
 
 
-def default_schedules(small: bool = False) -> list[Schedule]:
-    """The comparison grid: fixed q, stepwise switch times, linear anneals and the two adaptive rules."""
-    if small:
-        return [Schedule("fixed", q=q) for q in (0.0, 0.5, 0.8, 1.0)] + \
-            [Schedule("stepwise", t_switch=t) for t in (5.0, 10.0, 30.0)] + \
-            [Schedule("linear", t_anneal=20.0), Schedule("reward_ema"), Schedule("per_example")]
-    return [Schedule("fixed", q=q) for q in (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)] + \
-        [Schedule("stepwise", t_switch=t) for t in (2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0, 75.0)] + \
-        [Schedule("linear", t_anneal=t) for t in (20.0, 50.0, 100.0, 200.0)] + \
-        [Schedule("reward_ema", tau=2.0, lo=0.3, hi=0.7), Schedule("reward_ema", tau=5.0, lo=0.5, hi=0.9),
-         Schedule("per_example", lo=0.3, hi=0.7), Schedule("per_example", lo=0.5, hi=0.75)]
+def pareto_front(rows: list[dict], rel_tol: float = 0.01) -> list[dict]:
+    """The rows that no other row dominates (``dominates``), in their given order.
+
+    >>> a = {"escape_time": 1.0, "final_contamination": 0.5}
+    >>> b = {"escape_time": 2.0, "final_contamination": 0.1}
+    >>> c = {"escape_time": None, "final_contamination": 0.2}
+    >>> pareto_front([a, b, c]) == [a, b]
+    True
+    """
+    return [r for r in rows if not any(dominates(o, r, rel_tol) for o in rows if o is not r)]

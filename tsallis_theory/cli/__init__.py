@@ -3,6 +3,7 @@
     tsallis-lab check [--full] [--only ID ...] [--json PATH]   run the claims ledger and print it
     tsallis-lab report [--out DIR] [--full]                    write the ledger and figures as Markdown
     tsallis-lab figures [--results DIR] [--figures DIR]        rebuild every figure from result rows
+    tsallis-lab query <question> ...                           one number: escape, noise, amplification, bias
     tsallis-lab <study> ...                                    run a study (flow, noise, schedule, ...)
 
 Exit codes: 0 when every check ran (whatever the verdicts: a REFUTED claim is a finding), 1 when a check
@@ -25,10 +26,11 @@ PROG = "tsallis-lab"
 COMMANDS: dict[str, str] = {
     "check": "run the claims ledger and print it",
     "report": "run the ledger and write a Markdown report with figures",
-    "figures": "rebuild the figures of flow, estimators, atlas and lm from the result rows (no computation)",
+    "query": "single answers: an escape time, a noise equilibrium, an amplification, a bias (no files)",
+    "figures": "rebuild every study's figures from the result rows (no computation)",
     "flow": "escape times across q: sweep, fitted slopes, figures/flow_*.png",
-    "noise": "label-noise study: escort flows, equilibria, contamination paths, memorisation times",
-    "schedule": "q-schedules on cold start + label noise: escape vs contamination, Pareto front",
+    "noise": "label noise: escort flows, equilibria, contamination paths, memorisation times, figures/noise_*.png",
+    "schedule": "q-schedules on cold start + label noise: escape vs contamination, Pareto front, figures/schedule_*.png",
     "estimators": "exact bias and variance of GARL and PAFT (claims BIAS, VAR)",
     "atlas": "amplification atlas of every method, ceiling and escape slopes (claim ATLAS)",
     "lm": "small-LM study: cold start, warm start, label noise (LM-COLD, LM-WARM, LM-NOISE)",

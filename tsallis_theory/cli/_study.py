@@ -84,11 +84,21 @@ def config_from_args(study, args):
 def add_output_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                         help=f"folder of the result rows ({name}.jsonl there; default: {DEFAULT_OUT})")
-    parser.add_argument("--figures", default=DEFAULT_FIGURES, metavar="DIR",
-                        help=f"folder for the figures ('' for none; default: {DEFAULT_FIGURES})")
+    parser.add_argument("--figures", default=None, metavar="DIR",
+                        help=f"folder for the figures ('' for none; default: {DEFAULT_FIGURES} with the default "
+                             "--out, else OUT/figures, so that a run elsewhere never overwrites the committed "
+                             "figures)")
     parser.add_argument("--fresh", action="store_true",
                         help="start this study's rows over (other studies' rows are kept)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def figures_dir(out: str, figures: str | None) -> Path | None:
+    """Where a study's figures go: ``figures`` when given ('' for none), else figures/ for the committed rows
+    (the default ``--out``) and ``out/figures`` for rows elsewhere."""
+    if figures is not None:
+        return Path(figures) if figures else None
+    return Path(DEFAULT_FIGURES) if Path(out) == Path(DEFAULT_OUT) else Path(out) / "figures"
 
 
 def study_command(name: str):
@@ -108,10 +118,11 @@ def study_command(name: str):
         cfg = config_from_args(module, args)
         rows = module.run(cfg, Path(args.out), fresh=args.fresh, progress=not args.no_progress)
         print(module.summary(rows, cfg))
-        if args.figures:
+        figures = figures_dir(args.out, args.figures)
+        if figures is not None:
             from tsallis_theory.plots import draw_figures
 
-            for path in draw_figures(name, rows, Path(args.figures)):
+            for path in draw_figures(name, rows, figures):
                 print(f"wrote {path}")
         return 0
 

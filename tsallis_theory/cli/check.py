@@ -76,6 +76,9 @@ def run(args) -> int:
         selected = L.select(args.only)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.rules:
+        print(L.rules_markdown(selected))
+        return 0
     json_path = _writable_file(args.json) if args.json else None
     ctx = L.CheckContext(tier="full" if args.full else "fast", results_dir=Path(args.results),
                          work_dir=Path(args.work))
@@ -103,3 +106,5 @@ def add_ledger_arguments(parser: argparse.ArgumentParser) -> None:
 def configure(parser: argparse.ArgumentParser) -> None:
     add_ledger_arguments(parser)
     parser.add_argument("--json", metavar="PATH", help="also write the ledger as JSON to PATH")
+    parser.add_argument("--rules", action="store_true",
+                        help="print each selected claim's decision rule (Markdown) instead of running the checks")

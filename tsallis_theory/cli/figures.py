@@ -2,6 +2,7 @@
 
     tsallis-lab figures                                   from the committed rows, into figures/
     tsallis-lab figures --results /tmp/rows --figures /tmp/figs
+    tsallis-lab figures --format png pdf --figures /tmp/figs     PNG and PDF
 
 A study whose rows are missing is named with the command that makes them; the others are drawn.
 """
@@ -16,6 +17,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default="experiments/results", metavar="DIR",
                         help="folder of the result rows (default: the committed rows, experiments/results)")
     parser.add_argument("--figures", default="figures", metavar="DIR", help="where the figures go (default: figures)")
+    parser.add_argument("--format", nargs="+", choices=("png", "pdf"), default=["png"], metavar="FORMAT",
+                        help="file types, png and/or pdf (default: png); each figure is drawn once and saved in each")
 
 
 def _rows_of(study: str, results: Path) -> dict[str | None, list[dict]]:
@@ -41,6 +44,6 @@ def run(args) -> int:
         if not sets:
             print(f"{study}: no rows in {results}; run: tsallis-lab {study} --out {results}")
         for prefix, rows in sets.items():
-            for path in draw_figures(study, rows, out, prefix=prefix):
+            for path in draw_figures(study, rows, out, prefix=prefix, formats=tuple(dict.fromkeys(args.format))):
                 print(f"wrote {path}")
     return 0

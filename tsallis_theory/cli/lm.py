@@ -56,9 +56,11 @@ def _config(study, args):
 def run(args) -> int:
     study = _study()
     cfg = _config(study, args)
-    out = Path(args.out)
+    from tsallis_theory.cli._study import figures_dir
+
+    out, figures = Path(args.out), figures_dir(args.out, args.figures)
     if args.figures_only:
-        if not args.figures:
+        if figures is None:
             raise ValueError("--figures-only needs a figures folder (--figures DIR)")
         rows = study.read_runs(out, cfg.name)
     else:
@@ -66,9 +68,9 @@ def run(args) -> int:
                          methods=tuple(args.methods) if args.methods else None, ckpt=args.ckpt)
         print(study.summary(rows, cfg))
         print(f"rows in {study.runs_path(out, cfg.name)}")
-    if args.figures:
+    if figures is not None:
         from tsallis_theory.plots import draw_figures
 
-        for path in draw_figures("lm", rows, Path(args.figures), prefix=study.figure_prefix(cfg.name)):
+        for path in draw_figures("lm", rows, figures, prefix=study.figure_prefix(cfg.name)):
             print(f"wrote {path}")
     return 0

@@ -17,7 +17,7 @@ under jit (``_pool.broadcast_q``). Batched calls equal ``jax.vmap`` of the singl
   group baselines:    rloo, grpo, dr_grpo, grpo_advantage          (GRPO_STD, GRPO_PRESETS: TRL's, verl's std)
   coverage methods:   pass_at_k, maxrl, dco                       (0/1 rewards)
   bias:               hard_verifier_relative_bias, leading_bias   (claim BIAS)
-  testbed:            TabularLatentModel, pool_moments, mc_moments, resampling_moments
+  testbed:            RolloutPoolModel, pool_moments, mc_moments, resampling_moments
   surrogate loss:     surrogate_loss (Σ stop_gradient(coefficients)·log-probs, whose gradient is ĝ)
   method protocol:    Method, declare, declared, get_method, load_method, check_method_output (``protocol``;
                       the lab's own methods are declared in ``methods``)
@@ -59,7 +59,7 @@ from tsallis_theory.estimators.surrogate import surrogate_loss
 from tsallis_theory.estimators.paft import paft, paft_from_indices, paft_resample
 from tsallis_theory.estimators.testbed import (
     Moments,
-    TabularLatentModel,
+    RolloutPoolModel,
     mc_moments,
     pool_moments,
     resampling_moments,
@@ -80,7 +80,7 @@ __all__ = [
     "jitted",
     "load_method",
     "Moments",
-    "TabularLatentModel",
+    "RolloutPoolModel",
     "check_grpo_convention",
     "dco",
     "dr_grpo",

@@ -10,7 +10,7 @@ the estimate 0 when K = 0,
     E[GARL] = E[(K/M)^{1−q}] / P^{1−q} · ∇ℓ_q,
 
 so the relative bias E[GARL]/∇ℓ_q − 1 is a finite binomial sum, ≈ −q(1−q)(1−P)/(2MP) when MP ≫ 1 and
-→ −1 when MP ≪ 1 (SPEC §2, BIAS). RLOO (claim RLOO-BIAS) and PAFT (claim PAFT-BIAS) share it.
+→ −1 when MP ≪ 1 (docs/spec.md §6, BIAS). RLOO (claim RLOO-BIAS) and PAFT (claim PAFT-BIAS) share it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from scipy.special import gammaln
 
 from tsallis_theory import _validate as V
 from tsallis_theory._numerics import binomial_pmf
-from tsallis_theory.estimators.testbed import TabularLatentModel
+from tsallis_theory.estimators.testbed import RolloutPoolModel
 
 
 def hard_verifier_relative_bias(q, m: int, p):
@@ -58,7 +58,7 @@ def hard_verifier_bias_asymptote(q, m: int, p):
     return -q * (1 - q) * (1 - p) / (2 * m * p)
 
 
-def leading_bias(model: TabularLatentModel, q: float, m: int) -> np.ndarray:
+def leading_bias(model: RolloutPoolModel, q: float, m: int) -> np.ndarray:
     """The Thm 6.1 leading term (q/(M P^{q+1}))[((q+1)/2)∇ℓ_1 Var(w) − Cov(g, w)], shape (D,)."""
     p = model.success
     var_w, e_g, cov = model.rollout_moments()

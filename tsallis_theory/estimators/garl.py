@@ -11,7 +11,7 @@ q = 0 is Rao–Blackwellised REINFORCE (RLOO form: RB-RLOO), q = 1 the IWAE grad
 ``lr_rescale=True`` multiplies by M^{−q} as Alg 1 does.
 
 All-failed pools (every w_m = 0, a cold start with a hard verifier): the plug-in returns zero coefficients
-(SPEC, BIAS: "estimate 0 when K = 0"), and so does the RLOO form for q < 1. At q = 1 the RLOO baseline
+(docs/spec.md §6, BIAS: "estimate 0 when K = 0"), and so does the RLOO form for q < 1. At q = 1 the RLOO baseline
 (w̄_{¬m})^0 = 1 stays, so c_m = −1: the update lowers the failed rollouts' probability. Zeroing it instead
 would change the expectation (it would depend on w_m), breaking RLOO-BIAS for 0/1 verifiers.
 """

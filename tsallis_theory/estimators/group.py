@@ -10,7 +10,7 @@ match verifier, or a soft reward such as w_m). The estimate of the loss gradient
 
 GRPO's σ is a convention, named by ``std``: "population" (ddof = 0, the default here, with eps = 1e-6) or
 "sample" (ddof = 1; TRL uses it with eps = 1e-4, verl with eps = 1e-6: ``GRPO_PRESETS``). With 0/1 rewards
-and eps = 0 the expected amplification (claim ATLAS, SPEC §3) is E_K[√(K(M−K))]/M/(P(1−P)) under the
+and eps = 0 the expected amplification (claim ATLAS, docs/spec.md §7) is E_K[√(K(M−K))]/M/(P(1−P)) under the
 population std, √((M−1)/M) times that under the sample std; its cold-start ceiling (P → 0) is √(M−1),
 respectively (M−1)/√M. A group whose rewards are all equal (all failed, all succeeded, or one soft value
 repeated) has σ = 0 and A = 0, exactly: no NaN even at eps = 0, and no ±1 from the rounding of the mean.
@@ -76,7 +76,7 @@ def grpo_advantage(rewards, eps: float = 1e-6, *, std: str = "population"):
 
     Args:
       rewards: (..., M) rewards in [0, 1], M >= 2; floating rewards keep their dtype (float32 stays float32).
-      eps: the stabiliser added to σ, >= 0 (0 gives SPEC's closed form).
+      eps: the stabiliser added to σ, >= 0 (0 gives the closed form of docs/spec.md §7).
       std: "population" or "sample" (``GRPO_PRESETS`` names TRL's and verl's choices).
 
     Example:
@@ -108,7 +108,7 @@ def grpo(rewards, eps: float = 1e-6, *, std: str = "population") -> GradientCoef
 
     Args:
       rewards: (..., M) rewards in [0, 1], M >= 2.
-      eps: the stabiliser added to the std, >= 0 (1e-6 by default; 0 gives SPEC's closed form).
+      eps: the stabiliser added to the std, >= 0 (1e-6 by default; 0 gives the closed form of docs/spec.md §7).
       std: "population" (ddof = 0) or "sample" (ddof = 1); ``grpo(r, **GRPO_PRESETS["trl"])`` is TRL's GRPO.
     """
     check_rewards(rewards, min_size=2)

@@ -1,4 +1,4 @@
-"""The lab's own methods, declared through the method protocol (``protocol.Method``; claim ATLAS, SPEC §3).
+"""The lab's own methods, declared through the method protocol (``protocol.Method``; claim ATLAS, docs/spec.md §7).
 
 Population amplifications f'(P) (infinite group) and the objectives f(P) they differentiate:
 

@@ -3,7 +3,7 @@
 Every row is a dict of numbers (JSON-ready) with the config fields that identify it, so that the CLI can
 write it with ``ResultsFile`` and resume, and the figures and checks read the same rows.
 
-Models (``TabularLatentModel``):
+Models (``RolloutPoolModel``):
   SOFT_MODEL  Z = 3, w = (0.05, 0.3, 0.9) parameterised (Thm 6.1 regime, w >= ε = 0.05), P ≈ 0.37
   HARD_MODEL  Z = 3, w = (0, 0, 1): a 0/1 verifier, P ≈ 0.04
   rare_success_model(P)   Z = 2, w = (1e-3, 1): P varied through the prior mass of the good rationale
@@ -21,17 +21,17 @@ from tsallis_theory.estimators import bias as B
 from tsallis_theory.estimators.garl import garl_plugin, garl_rloo
 from tsallis_theory.estimators.paft import paft_from_indices
 from tsallis_theory.estimators.testbed import (
-    TabularLatentModel,
+    RolloutPoolModel,
     pool_moments,
     pool_moments_many,
     resampling_moments,
 )
 
-SOFT_MODEL = TabularLatentModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3, 0.9]), parameterised=True)
-HARD_MODEL = TabularLatentModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
+SOFT_MODEL = RolloutPoolModel(np.array([0.3, -0.5, 0.1]), np.array([0.05, 0.3, 0.9]), parameterised=True)
+HARD_MODEL = RolloutPoolModel(np.array([0.0, 1.0, -2.0]), np.array([0.0, 0.0, 1.0]))
 RARE_FLOOR = 1e-3
 
-# Module-level jitted estimators (q traced): one compile per pool shape, none per q (SPEC §4).
+# Module-level jitted estimators (q traced): one compile per pool shape, none per q (docs/spec.md §10).
 _plugin = jax.jit(garl_plugin)
 _rloo = jax.jit(garl_rloo)
 _paft = jax.jit(paft_from_indices)
@@ -52,24 +52,24 @@ def paft_form(q):
     return lambda lw, idx: _paft(lw, jnp.asarray(q, float), idx)
 
 
-def plugin_and_rloo_moments(model: TabularLatentModel, q: float, m: int):
+def plugin_and_rloo_moments(model: RolloutPoolModel, q: float, m: int):
     """Exact ``pool_moments`` of the GARL plug-in and of GARL-RLOO (M >= 2), from one jitted call."""
     plug, rl = pool_moments_many(model, lambda lw: _both_forms(lw, jnp.asarray(q, float)), m)
     return plug, rl
 
 
-def rare_success_model(p: float) -> TabularLatentModel:
+def rare_success_model(p: float) -> RolloutPoolModel:
     """Z = 2 with w = (ε, 1), ε = 1e-3, and prior mass a on the good rationale so that P = ε + a(1 − ε)."""
     a = (p - RARE_FLOOR) / (1 - RARE_FLOOR)
-    return TabularLatentModel(np.array([0.0, np.log(a / (1 - a))]), np.array([RARE_FLOOR, 1.0]))
+    return RolloutPoolModel(np.array([0.0, np.log(a / (1 - a))]), np.array([RARE_FLOOR, 1.0]))
 
 
-def scaled_model(c: float) -> TabularLatentModel:
+def scaled_model(c: float) -> RolloutPoolModel:
     """Z = 2, uniform prior, w = c·(0.2, 1): every answer likelihood scaled by c (P = 0.6c)."""
-    return TabularLatentModel(np.zeros(2), c * np.array([0.2, 1.0]))
+    return RolloutPoolModel(np.zeros(2), c * np.array([0.2, 1.0]))
 
 
-def bias_row(model: TabularLatentModel, q: float, m: int, **key) -> dict:
+def bias_row(model: RolloutPoolModel, q: float, m: int, **key) -> dict:
     """Exact GARL plug-in bias on ``model`` and the Thm 6.1 leading term, in the three normalisations."""
     mom = pool_moments(model, plugin(q), m)
     truth = model.grad_loss(q)
@@ -83,7 +83,7 @@ def bias_row(model: TabularLatentModel, q: float, m: int, **key) -> dict:
                 grad_lq=float(np.linalg.norm(truth)), grad_l0=float(g0), variance=mom.variance)
 
 
-def bias_vs_m_rows(qs, ms, model: TabularLatentModel = SOFT_MODEL, family: str = "soft"):
+def bias_vs_m_rows(qs, ms, model: RolloutPoolModel = SOFT_MODEL, family: str = "soft"):
     for q in qs:
         for m in ms:
             yield bias_row(model, q, m, sweep="bias_vs_M", family=family)
@@ -106,7 +106,7 @@ def hard_bias_rows(qs, ms, ps):
                            asymptote=float(B.hard_verifier_bias_asymptote(q, m, p)))
 
 
-def variance_row(model: TabularLatentModel, q: float, m: int, k: int, **key) -> dict:
+def variance_row(model: RolloutPoolModel, q: float, m: int, k: int, **key) -> dict:
     """Exact Var(GARL plug-in), Var(GARL RLOO), and Var(PAFT) by enumerating pools and resample tuples."""
     plug, rl = plugin_and_rloo_moments(model, q, m) if m >= 2 else (pool_moments(model, plugin(q), m), None)
     rs = resampling_moments(model, paft_form(q), m, k)
@@ -127,17 +127,23 @@ def _plugin_per_pool(model, q, m):
 
 def hard_p_exponents(q: float, m: int, ps) -> dict:
     """Exponents in P of the hard-verifier GARL bias (ε = 0 end of the rare-success family), exact binomial
-    sums at large M: |relative bias| (normalised by ‖∇ℓ_q‖), absolute, and normalised by ‖∇ℓ_0‖."""
+    sums at large M: |relative bias| (normalised by ‖∇ℓ_q‖), absolute, and normalised by ‖∇ℓ_0‖ = ‖∇P‖.
+
+    The absolute bias is |relative bias| · P^{-q} · ‖∇P‖, so its exponent depends on how ‖∇P‖ scales as
+    P → 0 (claim BIAS, docs/spec.md §7): ``absolute`` uses the two-logit model, where ‖∇P‖ ∝ P(1 − P) (a logit
+    on the good rationale's prior mass); ``absolute_unit_grad`` a direct parameterisation θ = P, where
+    ‖∇P‖ = 1 for every P."""
     ps = np.asarray(ps, float)
     rel = np.abs(np.atleast_1d(B.hard_verifier_relative_bias(q, m, ps)))
-    grad_p = np.array([np.linalg.norm(TabularLatentModel(np.array([0.0, np.log(p / (1 - p))]),
+    grad_p = np.array([np.linalg.norm(RolloutPoolModel(np.array([0.0, np.log(p / (1 - p))]),
                                                          np.array([0.0, 1.0])).grad_success()) for p in ps])
     absolute = rel * ps ** (-q) * grad_p
     return {"relative_lq": loglog_slope(ps, rel), "absolute": loglog_slope(ps, absolute),
+            "absolute_unit_grad": loglog_slope(ps, rel * ps ** (-q)),
             "relative_l0": loglog_slope(ps, absolute / grad_p)}
 
 
-def variance_rows(qs, ms, ks, model: TabularLatentModel = SOFT_MODEL):
+def variance_rows(qs, ms, ks, model: RolloutPoolModel = SOFT_MODEL):
     for q in qs:
         for m in ms:
             for k in ks:

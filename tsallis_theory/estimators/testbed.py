@@ -12,8 +12,8 @@ estimate for a pool z_1..z_M is ĝ = Σ_m score_m ∇log p(z_m|x) + path_m ∇lo
 
 Exact moments over all pools: ``pool_moments`` sums over the C(M+Z−1, Z−1) count vectors (compositions)
 with multinomial probabilities, which is exact for permutation-equivariant estimators (every method here;
-tests/test_estimators_properties.py checks equivariance and compares with the Z^M ordered enumeration of
-``ordered_pools``). ``mc_moments`` is the vectorised Monte Carlo fallback with standard errors.
+tests/test_estimators_properties.py checks equivariance, and tests/test_estimators.py compares with the Z^M
+ordered enumeration of ``ordered_pools``). ``mc_moments`` is the vectorised Monte Carlo fallback with standard errors.
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ Estimator = Callable[[jax.Array], GradientCoefficients]
 
 
 @dataclasses.dataclass(frozen=True)
-class TabularLatentModel:
-    """Softmax prior over Z trajectories and answer likelihoods w_z (fixed, or σ(φ_z) if ``parameterised``).
+class RolloutPoolModel:
+    """The model rollout pools are drawn from: a softmax prior over Z trajectories and answer likelihoods w_z
+    (fixed, or σ(φ_z) if ``parameterised``), with exact moments over every pool of M rollouts. The same
+    latent mixture as a gradient-flow model is ``flow.models.LatentMixture``.
 
     Attributes:
       prior_logits: θ, shape (Z,).
@@ -130,7 +132,7 @@ def compositions(num_latents: int, m: int) -> np.ndarray:
     return np.asarray(out, dtype=int)
 
 
-def composition_pools(model: TabularLatentModel, m: int):
+def composition_pools(model: RolloutPoolModel, m: int):
     """Canonical pools (latents sorted) for every composition, and their multinomial probabilities.
 
     Returns (pools (C, M) int, probs (C,))."""
@@ -142,7 +144,7 @@ def composition_pools(model: TabularLatentModel, m: int):
     return pools, np.exp(log_p)
 
 
-def ordered_pools(model: TabularLatentModel, m: int):
+def ordered_pools(model: RolloutPoolModel, m: int):
     """All Z^M ordered pools and their probabilities Π π_{z_m} (the brute-force oracle for small Z, M)."""
     pools = np.array(list(itertools.product(range(model.num_latents), repeat=m)), dtype=int)
     return pools, np.prod(model.prior[pools], axis=1)
@@ -159,14 +161,14 @@ class Moments:
     variance_se: float | None = None
 
 
-def pool_moments(model: TabularLatentModel, estimator: Estimator, m: int, *, ordered: bool = False) -> Moments:
+def pool_moments(model: RolloutPoolModel, estimator: Estimator, m: int, *, ordered: bool = False) -> Moments:
     """Exact E[ĝ] and tr Cov(ĝ) over every pool of M rollouts (compositions, or all ordered pools)."""
     pools, probs = (ordered_pools if ordered else composition_pools)(model, m)
     coef = estimator(jnp.asarray(model.log_w[pools]))
     return _exact_moments(model, pools, probs, np.asarray(coef.score), np.asarray(coef.path))
 
 
-def pool_moments_many(model: TabularLatentModel, estimators, m: int, *, ordered: bool = False) -> list[Moments]:
+def pool_moments_many(model: RolloutPoolModel, estimators, m: int, *, ordered: bool = False) -> list[Moments]:
     """``pool_moments`` of several estimators evaluated together (one jitted call, one compile):
     ``estimators(log_w (C, M)) -> GradientCoefficients`` with fields of shape (n, C, M)."""
     pools, probs = (ordered_pools if ordered else composition_pools)(model, m)
@@ -181,12 +183,12 @@ def _exact_moments(model, pools, probs, score, path) -> Moments:
     return Moments(mean, float(probs @ np.sum((est - mean) ** 2, axis=1)), len(probs))
 
 
-def sample_pools(key, model: TabularLatentModel, m: int, n_pools: int) -> np.ndarray:
+def sample_pools(key, model: RolloutPoolModel, m: int, n_pools: int) -> np.ndarray:
     """n_pools i.i.d. pools of M rollouts z ~ π, shape (n_pools, M)."""
     return np.asarray(jax.random.categorical(key, jnp.asarray(np.log(model.prior)), shape=(n_pools, m)))
 
 
-def mc_moments(key, model: TabularLatentModel, estimator: Estimator, m: int, n_pools: int) -> Moments:
+def mc_moments(key, model: RolloutPoolModel, estimator: Estimator, m: int, n_pools: int) -> Moments:
     """Monte Carlo E[ĝ] and tr Cov(ĝ) from n_pools vectorised pools, with standard errors."""
     pools = sample_pools(key, model, m, n_pools)
     est = model.estimate(estimator(jnp.asarray(model.log_w[pools])), pools)
@@ -213,7 +215,7 @@ class ResamplingMoments:
     probs: np.ndarray
 
 
-def resampling_moments(model: TabularLatentModel, coef_from_indices, m: int, k: int) -> ResamplingMoments:
+def resampling_moments(model: RolloutPoolModel, coef_from_indices, m: int, k: int) -> ResamplingMoments:
     """Enumerate every pool (compositions) and every ordered K-tuple of resample indices r ~ Cat(w/Σw).
 
     ``coef_from_indices(log_w (B, M), indices (B, K)) -> GradientCoefficients``. All-failed pools, where

@@ -2,7 +2,8 @@
 NEAR-OPT). See docs/flow.md.
 
     >>> from tsallis_theory.flow import escape_time
-    >>> escape_time("sigmoid", q=0.5, p0=1e-6)        # ≈ 2 p0^{-1/2}
+    >>> round(escape_time("sigmoid", q=0.5, p0=1e-6), 3)        # ≈ 2 p0^{-1/2} = 2000
+    2001.226
 
 Modules: ``models`` (θ ↦ ln P and initialisers, JAX), ``escape`` (quadrature and ODE solvers), ``fits``
 (analyses of escape-time rows: slopes, brackets, spreads; NumPy only). The study that makes the rows is
@@ -21,7 +22,7 @@ _EXPORTS = {
     "escape_record": "escape", "escape_time": "escape", "passage_time": "escape", "solve_flow": "escape",
     "trajectory": "escape",
     "MLP": "models", "MODEL_NAMES": "models", "Chain": "models", "FlowModel": "models", "Sigmoid": "models",
-    "TabularLatent": "models", "get_model": "models",
+    "LatentMixture": "models", "get_model": "models",
 }
 
 __all__ = sorted(_EXPORTS)

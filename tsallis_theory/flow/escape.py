@@ -1,7 +1,7 @@
-"""Escape times under the gradient flow dθ/dt = −∇ℓ_q = P^{−q}∇P (SPEC §2, claims FLOW, ESC-*, SIGMOID).
+"""Escape times under the gradient flow dθ/dt = −∇ℓ_q = P^{−q}∇P (docs/spec.md §3, claims FLOW, ESC-*, SIGMOID).
 
 Along the flow, d ln P/dt = P^{1−q}‖s‖² (eq 6 divided by P). Two solvers, both in u = ln P, never in raw P
-(SPEC §4: raw-P quadrature and raw-P ODEs are silently wrong at small p0):
+(docs/spec.md §10: raw-P quadrature and raw-P ODEs are silently wrong at small p0):
 
 * quadrature, when ‖s‖² = h(P) is a function of P alone (``model.score_sq_from_log_p``):
 
@@ -29,6 +29,7 @@ import numpy as np
 from scipy import integrate
 
 from tsallis_theory import _validate as V
+from tsallis_theory.qcalc import exprel
 from tsallis_theory.flow.models import FlowModel, get_model
 
 from tsallis_theory._validate import Q_RANGE  # noqa: E402  (re-exported)
@@ -70,15 +71,12 @@ def escape_integral(q, p0, target=0.5):
     T_q ∈ [I/C², I/c²] when c ≤ ‖s‖ ≤ C (ESC-LOWER, ESC-TIGHT): (p0^{−(1−q)} − δ^{−(1−q)})/(1−q) for q < 1,
     ln(δ/p0) at q = 1.
 
-    Computed in NumPy as p0^{−a} Δ·(1 − e^{−aΔ})/(aΔ) with a = 1 − q, Δ = ln(δ/p0), so that a → 0 and tiny
+    Computed in NumPy as p0^{−a} Δ·exprel(−aΔ) (``qcalc.exprel``) with a = 1 − q, Δ = ln(δ/p0), so that a → 0 and tiny
     p0 stay exact (equal to ``qcalc.log_q_from_log`` differences; tests/test_flow_escape.py checks it).
     """
     a = 1.0 - np.asarray(q, dtype=np.float64)
     x0, delta = np.log(p0), np.log(target) - np.log(p0)
-    y = -a * delta
-    small = np.abs(y) < 1e-8
-    rel = np.where(small, 1.0 + y / 2.0, np.expm1(np.where(small, 1.0, y)) / np.where(small, 1.0, y))
-    return np.exp(-a * x0) * delta * rel
+    return np.exp(-a * x0) * delta * exprel(-a * delta, xp=np)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Analyses of escape-time rows (``sweep``): slopes, brackets, the q = 1 constant, ratios, NEAR-OPT spreads.
 
-The claims (SPEC §2):
+The claims (docs/spec.md §3):
 
 * ESC-LOWER: T_q ≥ I/C² with I = ∫_{p0}^{δ} u^{q−2} du and C = max ‖s‖ on the path.
 * ESC-TIGHT: with c ≤ ‖s‖ ≤ C also T_q ≤ I/c², so log T against log(1/p0) has slope 1 − q as p0 → 0;

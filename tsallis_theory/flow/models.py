@@ -4,12 +4,12 @@ Every model is a ``FlowModel``: ``log_p(theta)`` (JAX, θ of shape ``(dim,)``), 
 P(θ) = p0 to float64 rounding, or a ``ValueError`` naming p0 when the model cannot reach it) and
 ``log_p_range`` (the open interval of reachable ln P). Where ‖s‖² = ‖∇ ln P‖² is a function of P alone
 along the flow (symmetric initialisations), ``score_sq_from_log_p`` gives it in NumPy, and the escape time
-reduces to a quadrature in ln P (SPEC §2, claims FLOW, SIGMOID).
+reduces to a quadrature in ln P (docs/spec.md §3, claims FLOW, SIGMOID).
 
-The families (issue 3, deliverable 1):
+The families:
 
 * ``Sigmoid``: P = σ(θ); ‖s‖² = (1 − P)² (claim SIGMOID).
-* ``TabularLatent``: a softmax prior π = softmax(φ) over N rationales z and answer likelihoods w_z,
+* ``LatentMixture``: a softmax prior π = softmax(φ) over N rationales z and answer likelihoods w_z,
   P = Σ_z π_z w_z. ``w`` hard (0/1), soft (in (0, 1)), or learned (w_z = σ(ψ_z), θ = (φ, ψ)).
 * ``Chain``: a rationale of L steps, each a softmax over V tokens; correct only if every step is right,
   P = Π_l softmax(θ_l)[0].
@@ -96,7 +96,7 @@ class FlowModel:
 
 
 class Sigmoid(FlowModel):
-    """P = σ(θ), θ scalar: ln P = −softplus(−θ), s = 1 − P, ‖s‖² = (1 − P)² (SPEC App C.1, claim SIGMOID)."""
+    """P = σ(θ), θ scalar: ln P = −softplus(−θ), s = 1 − P, ‖s‖² = (1 − P)² (docs/spec.md §3, claim SIGMOID)."""
 
     def __init__(self):
         self.name = "sigmoid"
@@ -130,8 +130,10 @@ def _solve_shift(log_p_of_shift: Callable[[float], float], log_p0: float, name: 
     return optimize.brentq(lambda lam: log_p_of_shift(lam) - log_p0, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
 
 
-class TabularLatent(FlowModel):
-    """Latent-rationale model: π = softmax(φ) over N rationales, P = Σ_z π_z w_z (SPEC §1).
+class LatentMixture(FlowModel):
+    """Latent-rationale mixture as a flow model: π = softmax(φ) over N rationales, P = Σ_z π_z w_z
+    (docs/spec.md §1). The same model, seen through pools of M rollouts instead of a flow, is
+    ``estimators.testbed.RolloutPoolModel``.
 
     Args:
       w: shape (N,), answer likelihoods w_z = p(y*|x, z) in [0, 1] (0/1 for a hard verifier). With
@@ -317,12 +319,12 @@ _HARD_W = np.array([1.0, 1.0] + [0.0] * 14)
 
 MODEL_FACTORIES: dict[str, Callable[[], FlowModel]] = {
     "sigmoid": Sigmoid,
-    "tabular-hard-symmetric": lambda: TabularLatent(_HARD_W, init="symmetric"),
-    "tabular-hard-random": lambda: TabularLatent(_HARD_W, init="random", seed=1),
-    "tabular-soft-random": lambda: TabularLatent(_soft_w(), init="random", seed=2),
-    "tabular-learned-random": lambda: TabularLatent(
+    "tabular-hard-symmetric": lambda: LatentMixture(_HARD_W, init="symmetric"),
+    "tabular-hard-random": lambda: LatentMixture(_HARD_W, init="random", seed=1),
+    "tabular-soft-random": lambda: LatentMixture(_soft_w(), init="random", seed=2),
+    "tabular-learned-random": lambda: LatentMixture(
         np.array([0.9, 0.7, 0.5, 0.3] + [1e-3] * 12), init="random", seed=3, learn_w=True),
-    "tabular-floor-symmetric": lambda: TabularLatent(_floor_w(), init="symmetric", name="tabular-floor-symmetric"),
+    "tabular-floor-symmetric": lambda: LatentMixture(_floor_w(), init="symmetric", name="tabular-floor-symmetric"),
     "chain-symmetric": lambda: Chain(4, 8, init="symmetric"),
     "chain-random": lambda: Chain(4, 8, init="random", seed=4),
     "mlp-random": lambda: MLP(seed=5),

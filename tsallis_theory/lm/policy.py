@@ -8,7 +8,7 @@ single-example methods; the trainer vmaps them over prompts and rollouts:
         -> (logp_z, logp_y_A)                                log p(z|x) and log p(y_a|x, z) for A answers
 
 ``log_probs`` is differentiable; ``logp_y`` of the gold answer is the teacher-forced answer likelihood
-log w = log p(y*|x, z) that the GARL and PAFT estimators take (SPEC, Estimators). Implementations:
+log w = log p(y*|x, z) that the GARL and PAFT estimators take (docs/spec.md §6). Implementations:
 ``TabularPolicy`` (exact, fast; the bridge to the toy labs) and ``Transformer`` (a decoder-only LM).
 ``sample_batch`` and ``log_probs_batch`` are the batched calls the trainer and the evaluator make.
 """

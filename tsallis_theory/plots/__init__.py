@@ -12,7 +12,7 @@ import importlib
 from pathlib import Path
 
 # the studies that have figures, in the order `tsallis-lab figures` draws them
-STUDIES = ("flow", "estimators", "atlas", "lm")  # noise and schedule still draw from their commands
+STUDIES = ("flow", "noise", "schedule", "estimators", "atlas", "lm")
 
 
 def figures_of(study: str) -> dict:

@@ -57,6 +57,22 @@ def figure_axes(ax=None, nrows: int = 1, ncols: int = 1, **kwargs):
     return axes.flat[0].figure, (axes.reshape(-1) if 1 in (nrows, ncols) else axes)
 
 
+def figure_grid(ax=None, nrows: int = 1, ncols: int = 1, **kwargs):
+    """``figure_axes`` for a grid of panels whose shape follows the rows: always ``(fig, axes)`` with ``axes``
+    a 2-D (nrows, ncols) array, whether the Axes are new or the caller's."""
+    import numpy as np
+
+    fig, axes = figure_axes(ax, nrows, ncols, **kwargs)
+    return fig, np.asarray(axes, dtype=object).reshape(nrows, ncols)
+
+
+def figure_title(fig, ax, text: str, **kwargs) -> None:
+    """A title over the whole figure, only on a figure the function made itself (``ax`` None): a caller's
+    figure keeps its own."""
+    if ax is None:
+        fig.suptitle(text, **kwargs)
+
+
 def save_figure(fig, path: str | Path, *, close: bool = True) -> Path:
     """Save as PNG or PDF (by ``path``'s suffix) without dates or versions in the metadata, so an unchanged
     figure is byte-identical; close the figure unless ``close=False``."""

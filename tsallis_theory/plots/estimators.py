@@ -1,4 +1,5 @@
-"""Figures of the estimators study (claims BIAS, VAR) from its rows (``tsallis_theory.studies.estimators``).
+"""Figures of the estimators study (claims BIAS, VAR) from its rows (``tsallis_theory.studies.estimators``), one
+``fig_<name>(rows, path=None, *, ax=None)`` per figure on the contract of ``plots._style``.
 
 * ``estimators_bias_vs_M``: exact GARL plug-in bias / ‖∇ℓ_q‖ against M per q, the Thm 6.1 leading term and
   the Monte Carlo estimate (±2 SE); slope −1.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsallis_theory.plots._style import new_figure, save_figure
+from tsallis_theory.plots._style import figure_axes, finish_figure
 
 _M_STYLES = (":", "-", "-.", "--")
 
@@ -34,36 +35,36 @@ def _plain_minor(ax):
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def fig_bias_vs_m(rows, path):
+def fig_bias_vs_m(rows, path=None, *, ax=None):
     """Exact relative bias against M (dots), the leading term (dashed), Monte Carlo (crosses, ±2 SE)."""
     bias, mc = _sweep(rows, "bias_vs_M"), _sweep(rows, "mc")
     qs = sorted({r["q"] for r in bias if r["q"] > 0})
     if not qs:
         return None
-    fig, ax = new_figure(figsize=(6.2, 4.4))
+    fig, panel = figure_axes(ax, figsize=(6.2, 4.4))
     for q in qs:
         r = sorted((x for x in bias if x["q"] == q), key=lambda x: x["M"])
         m = np.array([x["M"] for x in r])
-        ax.plot(m, [x["bias"] / x["grad_lq"] for x in r], "o", color=_color(q), label=f"q = {q:g}: exact (all pools)")
-        ax.plot(m, [x["leading"] / x["grad_lq"] for x in r], "--", color=_color(q), lw=1)
+        panel.plot(m, [x["bias"] / x["grad_lq"] for x in r], "o", color=_color(q), label=f"q = {q:g}: exact (all pools)")
+        panel.plot(m, [x["leading"] / x["grad_lq"] for x in r], "--", color=_color(q), lw=1)
         for x in (y for y in mc if y["q"] == q):
-            ax.errorbar(x["M"], abs(x["mc_bias_along_leading"]) / x["grad_lq"], yerr=2 * x["mc_bias_se"] / x["grad_lq"],
+            panel.errorbar(x["M"], abs(x["mc_bias_along_leading"]) / x["grad_lq"], yerr=2 * x["mc_bias_se"] / x["grad_lq"],
                         fmt="x", color=_color(q), capsize=3, ms=8)
-    ax.plot([], [], "k--", lw=1, label="Thm 6.1 leading term")
+    panel.plot([], [], "k--", lw=1, label="Thm 6.1 leading term")
     if mc:
-        ax.plot([], [], "kx", label="Monte Carlo (±2 SE)")
-    ax.set(xscale="log", yscale="log", xlabel="pool size M (rollouts)", ylabel="‖E[GARL] − ∇ℓ_q‖ / ‖∇ℓ_q‖",
+        panel.plot([], [], "kx", label="Monte Carlo (±2 SE)")
+    panel.set(xscale="log", yscale="log", xlabel="pool size M (rollouts)", ylabel="‖E[GARL] − ∇ℓ_q‖ / ‖∇ℓ_q‖",
            title="GARL plug-in bias vs M (w ≥ 0.05, P = %.2f): slope −1" % bias[0]["P"])
-    ax.legend(fontsize=8)
-    return save_figure(fig, path)
+    panel.legend(fontsize=8)
+    return finish_figure(fig, path, ax)
 
 
-def fig_bias_vs_p(rows, path):
+def fig_bias_vs_p(rows, path=None, *, ax=None):
     """Left: rare-success absolute bias against P. Right: 0/1-verifier relative bias against M·P."""
     soft, hard = _sweep(rows, "bias_vs_P"), _sweep(rows, "hard_bias")
     if not soft and not hard:
         return None
-    fig, (a, b) = new_figure(1, 2, figsize=(11, 4.4))
+    fig, (a, b) = figure_axes(ax, 1, 2, figsize=(11, 4.4))
     for q in sorted({x["q"] for x in soft}):
         r = sorted((x for x in soft if x["q"] == q), key=lambda x: x["P"])
         p = np.array([x["P"] for x in r])
@@ -95,35 +96,35 @@ def fig_bias_vs_p(rows, path):
         b.set(xscale="log", yscale="log", ylim=(1e-4, 1.5), xlabel="expected successes M·P",
               ylabel="−(E[GARL]/∇ℓ_q − 1)", title="0/1 verifier: exact binomial sum")
         b.legend(fontsize=7, ncol=2)
-    return save_figure(fig, path)
+    return finish_figure(fig, path, ax)
 
 
-def fig_variance(rows, path):
+def fig_variance(rows, path=None, *, ax=None):
     """Exact Var of GARL plug-in, GARL RLOO and PAFT (K = 2) against M; Monte Carlo PAFT and GARL (K = M)."""
     var, mc = _sweep(rows, "variance"), _sweep(rows, "mc")
     if not var:
         return None
-    fig, ax = new_figure(figsize=(6.2, 4.4))
+    fig, panel = figure_axes(ax, figsize=(6.2, 4.4))
     for q in sorted({x["q"] for x in var}):
         r = sorted((x for x in var if x["q"] == q), key=lambda x: x["M"])
         m = [x["M"] for x in r]
         k = r[0]["K"]
-        ax.plot(m, [x["var_garl"] for x in r], "o-", color=_color(q), label=f"q = {q:g}: GARL plug-in")
-        ax.plot(m, [x["var_garl_rloo"] for x in r], "s:", color=_color(q), ms=4, label=f"q = {q:g}: GARL RLOO")
-        ax.plot(m, [x["var_paft"] for x in r], "^--", color=_color(q), label=f"q = {q:g}: PAFT (K = {k})")
+        panel.plot(m, [x["var_garl"] for x in r], "o-", color=_color(q), label=f"q = {q:g}: GARL plug-in")
+        panel.plot(m, [x["var_garl_rloo"] for x in r], "s:", color=_color(q), ms=4, label=f"q = {q:g}: GARL RLOO")
+        panel.plot(m, [x["var_paft"] for x in r], "^--", color=_color(q), label=f"q = {q:g}: PAFT (K = {k})")
         for x in (y for y in mc if y["q"] == q):
-            ax.errorbar(x["M"], x["mc_var_paft"], yerr=2 * x["mc_var_paft_se"], fmt="^", mfc="none", color=_color(q), capsize=3)
-            ax.errorbar(x["M"], x["mc_var_garl"], yerr=2 * x["mc_var_garl_se"], fmt="o", mfc="none", color=_color(q), capsize=3)
+            panel.errorbar(x["M"], x["mc_var_paft"], yerr=2 * x["mc_var_paft_se"], fmt="^", mfc="none", color=_color(q), capsize=3)
+            panel.errorbar(x["M"], x["mc_var_garl"], yerr=2 * x["mc_var_garl_se"], fmt="o", mfc="none", color=_color(q), capsize=3)
     if mc:
-        ax.plot([], [], "ko", mfc="none", label="Monte Carlo, PAFT K = M (±2 SE)")
+        panel.plot([], [], "ko", mfc="none", label="Monte Carlo, PAFT K = M (±2 SE)")
     m_exact = max(x["M"] for x in var)
-    ax.set(xscale="log", yscale="log", xlabel="pool size M", ylabel="tr Cov(ĝ)",
+    panel.set(xscale="log", yscale="log", xlabel="pool size M", ylabel="tr Cov(ĝ)",
            title=f"Var(PAFT) = Var(GARL) + E[Var(PAFT | pool)] (exact for M ≤ {m_exact})")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    _plain_minor(ax)
+    panel.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    _plain_minor(panel)
     ticks = sorted({x["M"] for x in var} | {x["M"] for x in mc})
-    ax.set_xticks(ticks, [str(t) for t in ticks])
-    return save_figure(fig, path)
+    panel.set_xticks(ticks, [str(t) for t in ticks])
+    return finish_figure(fig, path, ax)
 
 
 FIGURES = {

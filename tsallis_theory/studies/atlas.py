@@ -1,5 +1,5 @@
 """The atlas study: every method's amplification f'(P) (E[update] = f'(P)·∇P per example), the
-finite-group ceiling and the escape-time slopes of the expected-estimator flows (claim ATLAS, SPEC §3).
+finite-group ceiling and the escape-time slopes of the expected-estimator flows (claim ATLAS, docs/spec.md §7).
 
 Rows (``out/atlas.jsonl``; the formulas are ``tsallis_theory.atlas``'s):
 
@@ -105,7 +105,7 @@ def tasks(cfg: Config):
             return np.asarray(A.population_amplification(m, ps, g=g, **kw)).tolist()
         return [float("nan")] * len(ps)
 
-    model = A.SoftModel()
+    model = A.SoftVerifierModel()
     thetas = np.array([model.theta_of_log_p(np.log(p)) for p in np.geomspace(1e-8, 0.45, 40)])
     for label, m, kw in hard_curves:
         yield ("curve", label, "hard", g), lambda label=label, m=m, kw=kw: [dict(

@@ -29,6 +29,7 @@ from tsallis_theory.flow import fits
 from tsallis_theory.flow.escape import Q_RANGE, escape_integral, escape_record, passage_time, trajectory
 from tsallis_theory.flow.models import MODEL_NAMES, get_model
 from tsallis_theory.results import run_tasks, study_path
+from tsallis_theory.studies._fields import config_field
 
 STUDY = "flow"
 
@@ -38,28 +39,23 @@ def _grid(lo_exp, hi_exp, per_decade):
     return tuple(float(10.0 ** e) for e in np.linspace(hi_exp, lo_exp, n))
 
 
-def _field(default, help_text, metavar=None):
-    metadata = {"help": help_text} if metavar is None else {"help": help_text, "metavar": metavar}
-    return dataclasses.field(default=default, metadata=metadata)
-
-
 @dataclasses.dataclass(frozen=True)
 class Config:
     """One sweep of escape times: every model × p0 × q, NEAR-OPT passages and trajectories."""
 
-    models: tuple[str, ...] = _field(MODEL_NAMES, f"flow models (default: all of {', '.join(MODEL_NAMES)})",
-                                     "NAME")
-    qs: tuple[float, ...] = _field(tuple(round(0.1 * i, 10) for i in range(11)),
-                                   "commitments q, each in [0, 1] (default: 0, 0.1, ..., 1)", "Q")
-    p0s: tuple[float, ...] = _field(_grid(-12, -1, 2), "initial success probabilities p0, each in (0, target) "
-                                    "(default: 23 values 1e-1 ... 1e-12, two per decade)", "P0")
-    target: float = _field(0.5, "escape target δ in (0, 1) (default: 0.5)", "DELTA")
-    near_opt_eps0: tuple[float, ...] = _field((1e-1, 1e-2, 1e-3), "NEAR-OPT start gaps ε0, each in (0, 1): the "
-                                              "passage from P = 1 − ε0 to 1 − ε0·near_opt_ratio", "EPS0")
-    near_opt_ratio: float = _field(1e-2, "ε1/ε0 of the NEAR-OPT passage, in (0, 1)", "RATIO")
-    trajectory_p0: float = _field(1e-12, "p0 of the recorded trajectories (figures), in (0, target)", "P0")
-    trajectory_qs: tuple[float, ...] = _field((0.0, 0.5, 0.9, 1.0),
-                                              "q of the recorded trajectories, each in [0, 1]", "Q")
+    models: tuple[str, ...] = config_field(MODEL_NAMES, f"flow models (default: all of {', '.join(MODEL_NAMES)})",
+                                           "NAME")
+    qs: tuple[float, ...] = config_field(tuple(round(0.1 * i, 10) for i in range(11)),
+                                         "commitments q, each in [0, 1] (default: 0, 0.1, ..., 1)", "Q")
+    p0s: tuple[float, ...] = config_field(_grid(-12, -1, 2), "initial success probabilities p0, each in (0, target) "
+                                          "(default: 23 values 1e-1 ... 1e-12, two per decade)", "P0")
+    target: float = config_field(0.5, "escape target δ in (0, 1) (default: 0.5)", "DELTA")
+    near_opt_eps0: tuple[float, ...] = config_field((1e-1, 1e-2, 1e-3), "NEAR-OPT start gaps ε0, each in (0, 1): the "
+                                                    "passage from P = 1 − ε0 to 1 − ε0·near_opt_ratio", "EPS0")
+    near_opt_ratio: float = config_field(1e-2, "ε1/ε0 of the NEAR-OPT passage, in (0, 1)", "RATIO")
+    trajectory_p0: float = config_field(1e-12, "p0 of the recorded trajectories (figures), in (0, target)", "P0")
+    trajectory_qs: tuple[float, ...] = config_field((0.0, 0.5, 0.9, 1.0),
+                                                    "q of the recorded trajectories, each in [0, 1]", "Q")
 
     def validate(self) -> None:
         """One-line ValueErrors naming the bad field and its allowed range (before any computation)."""
@@ -170,7 +166,7 @@ def summary(rows: list[dict], cfg: Config) -> str:
              f"{'model':<26}" + "".join(f"{q:>7.2g}" for q in qs)]
     for m in fits.models_of(rows):
         if len({r["p0"] for r in fits.in_window(fits.escape_rows(rows, m), win)}) < 2:
-            lines.append(f"{m:<26}  slope needs >= 2 p0 in the window")
+            lines.append(f"{m:<26}    n/a (a slope needs >= 2 p0 in the window)")
             continue
         lines.append(f"{m:<26}" + "".join(f"{fits.slope(rows, m, q, win).slope:7.3f}" for q in qs))
     if len(esc) <= SMALL_GRID:

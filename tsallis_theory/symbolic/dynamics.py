@@ -225,7 +225,7 @@ def sigmoid_escape_time_closed_form(q: float, p0: float, delta: float = 0.5) -> 
 
 
 def sigmoid_escape_time_quad(q: float, p0: float, delta: float = 0.5) -> float:
-    """The same T_q by mpmath quadrature in s = ln u (SPEC §4: never integrate in raw P):
+    """The same T_q by mpmath quadrature in s = ln u (docs/spec.md §10: never integrate in raw P):
     T_q = ∫_{ln p0}^{ln δ} e^{(q−1)s} (1 − e^s)^{−2} ds.  An independent oracle for the closed form."""
     import mpmath as mp
 

@@ -1,6 +1,6 @@
 """Symbolic proofs about the pool estimators: ENDPOINTS (Prop D.2), PAFT-BIAS (Prop D.3), RLOO-BIAS (Prop D.1).
 
-Notation (SPEC §2, estimators): a pool of M rollouts with answer likelihoods w_m > 0, score directions
+Notation (docs/spec.md §6): a pool of M rollouts with answer likelihoods w_m > 0, score directions
 S_m = ∇log p(z_m|x) and pathwise directions D_m = ∇log p(y*|x, z_m) (so ∇w_m = w_m D_m), all symbols. Any
 estimator is linear in (S, D); ``tsallis_theory.estimators`` returns its coefficients (score_m, path_m).
 

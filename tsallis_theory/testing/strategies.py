@@ -1,6 +1,6 @@
 """Hypothesis strategies for the estimators' inputs: q, M/G, P and pools.
 
-XLA on CPU flushes subnormals to zero, so float strategies exclude them (SPEC §4). Pool strategies take the
+XLA on CPU flushes subnormals to zero, so float strategies exclude them (docs/spec.md §10). Pool strategies take the
 pool size M and return NumPy arrays of shape (M,); a fixed M keeps jitted estimators from recompiling.
 """
 

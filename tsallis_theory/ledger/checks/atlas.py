@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsallis_theory.atlas.amplification import (SoftModel, _objective, count_weights_many, escape_slopes,
+from tsallis_theory.atlas.amplification import (SoftVerifierModel, _objective, count_weights_many, escape_slopes,
                                                 expected_amplification, hard_scores, population_amplification,
                                                 soft_amplification)
 from tsallis_theory._numerics import binomial_pmf, fit_slope
@@ -13,9 +13,17 @@ from tsallis_theory.ledger.claims import PARTIAL, REFUTED, VERIFIED, CheckContex
 
 
 def verify_atlas(ctx: CheckContext) -> Verdict:
-    """ATLAS (SPEC §3): finite-group amplifications are polynomials that cap for P ≪ 1/G; soft w escapes."""
+    """ATLAS (docs/spec.md §7): finite-group amplifications are polynomials that cap for P ≪ 1/G; soft w escapes.
+
+    Decision rule: REFUTED when an exact statement fails: GRPO's closed form (1e-10) and its √(G−1) limit
+    (1e-6), the binomial formula against enumeration (1e-10), unbiasedness at finite G (1e-10), population
+    formulas against finite differences (1e-5), GRPO's population 1/√(P(1−P)) against the exact G = 1024 value
+    (1e-2), the ceiling for P ≪ 1/G, or the P-exponent −q of soft w (±0.02); otherwise VERIFIED when the
+    escape-time slopes are 1 with a 0/1 verifier and 1 − q with soft w or the population flow (±0.05), PARTIAL
+    when a slope misses.
+    """
     from tsallis_theory.estimators import GradientCoefficients
-    from tsallis_theory.estimators.testbed import TabularLatentModel, ordered_pools
+    from tsallis_theory.estimators.testbed import RolloutPoolModel, ordered_pools
 
     nums: dict = {}
     g = 32
@@ -30,7 +38,7 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
     count_weights_many([grpo0, *cases4], 4)
     count_weights_many(unbiased16, 16)
     count_weights_many([grpo0, *hard, *(("garl", {"q": q}) for q in caps)], g)
-    # 1. GRPO against SPEC's closed form E_K[√(K(G−K))]/G/(P(1−P)) (eps = 0) and its P → 0 limit √(G−1)
+    # 1. GRPO against the closed form of docs/spec.md §7 E_K[√(K(G−K))]/G/(P(1−P)) (eps = 0) and its P → 0 limit √(G−1)
     err = 0.0
     for g in (4, 32):
         p = np.geomspace(1e-6, 0.9, 9)
@@ -40,7 +48,7 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
     lim = expected_amplification("grpo", 1e-12, 32, eps=0.0) / np.sqrt(31) - 1
     nums["grpo_closed_form_max_rel_err"], nums["grpo_limit_rel_err"] = err, float(lim)
     # 2. the binomial formula against exact enumeration of every pool (tabular model, 0/1 w, G = 4)
-    model = TabularLatentModel(np.array([0.0, 0.7, -1.5]), np.array([0.0, 0.0, 1.0]))
+    model = RolloutPoolModel(np.array([0.0, 0.7, -1.5]), np.array([0.0, 0.0, 1.0]))
     pools, probs = ordered_pools(model, 4)
     scores = hard_scores([grpo0, *cases4], model.w[pools])[1:]  # the G = 4 compile of the count weights
     enum_err = 0.0
@@ -68,7 +76,7 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
     cap = {q: expected_amplification("garl", 1e-12, g, q=q) / g**q - 1 for q in caps}
     nums["ceiling_flatness_1e-10_vs_1e-8"], nums["garl_cap_rel_err"] = float(flat), {str(k): float(v) for k, v in cap.items()}
     # 6. soft verifier: GARL's amplification keeps growing like P^{−q} (no ceiling)
-    sm = SoftModel()
+    sm = SoftVerifierModel()
     ps = np.geomspace(1e-8, 1e-5, 4)
     th = np.array([sm.theta_of_log_p(np.log(x)) for x in ps])
     soft_exp = {}
@@ -109,7 +117,7 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
                    f"{r['slope']:.3f}±{r['slope_se']:.3f}" for r in rows)
     head = (f"Fails: {', '.join(failed)}. " if failed else
             "" if status == VERIFIED else "Holds except the escape-time slopes (tolerance 0.05). ")
-    ev = head + (f"Finite-group expected amplification = exact enumeration to {enum_err:.0e}; GRPO = SPEC closed form to "
+    ev = head + (f"Finite-group expected amplification = exact enumeration to {enum_err:.0e}; GRPO = the closed form (docs/spec.md §7) to "
           f"{err:.0e}, → √(G−1) as P → 0; RLOO, Dr.GRPO, MaxRL, pass@k exact at finite G ({unb:.0e}). With 0/1 "
           f"rewards every method is flat for P ≪ 1/G (G = 32, change {flat:.0e} from P = 1e-8 to 1e-10; GARL caps at G^q). "
           f"Soft w: GARL amplification ∝ P^{{{soft_exp[0.5]:.3f}}} (q = .5), P^{{{soft_exp[1.0]:.3f}}} (q = 1), no "

@@ -1,4 +1,4 @@
-"""Ledger checks of the categorical lab (SPEC §2): numeric sides of ESCORT, SHARPEN, PROPER and DISP, and the
+"""Ledger checks of the categorical lab (docs/spec.md §2, §4, §5): numeric sides of ESCORT, SHARPEN, PROPER and DISP, and the
 checks of NOISE-EQ, NOISE-TIME and SCHEDULE. Each returns a ``Verdict`` decided by stated tolerances; the fast
 tier uses smaller grids than the full tier. docs/categorical.md explains each check and its numbers.
 """
@@ -13,8 +13,6 @@ from tsallis_theory.categorical.escort import escort, noise_equilibrium
 from tsallis_theory.categorical.flows import flow_to_stationarity
 from tsallis_theory.categorical.noise import noise_time_table
 
-FIG = "figures/categorical"
-
 
 def _alphas(full: bool) -> list[np.ndarray]:
     rng = np.random.default_rng(20260428)
@@ -25,7 +23,12 @@ def _alphas(full: bool) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------------------------- ESCORT
 def verify_escort_numeric(ctx: CheckContext) -> Verdict:
     """Gradient flows (direct simplex and softmax) on Σ α_j(−log_q θ_j) run to ‖d ln θ/dt‖ < 1e-10 land on the
-    escort α^{1/q}/Σα^{1/q} (max-abs distance ≤ 1e-8); at q = 0 the softmax flow goes to the mode."""
+    escort α^{1/q}/Σα^{1/q} (max-abs distance ≤ 1e-8); at q = 0 the softmax flow goes to the mode.
+
+    Decision rule: VERIFIED when both flows (direct simplex and softmax, q ∈ (0, 1]) land within 1e-8 (max-
+    abs) of the escort α^{1/q}/Σα^{1/q} and the q = 0 softmax flow leaves less than 1e-3 off the mode; REFUTED
+    otherwise.
+    """
     full = ctx.tier == "full"
     qs = (0.1, 0.25, 0.5, 0.75, 1.0) if full else (0.25, 0.5, 1.0)
     tol = 1e-8
@@ -50,13 +53,18 @@ def verify_escort_numeric(ctx: CheckContext) -> Verdict:
     ev = (f"{runs} flows to stationarity, q ∈ {list(qs)}: max |θ − escort| = {worst['direct']:.1e} (direct), "
           f"{worst['softmax']:.1e} (softmax), tolerance {tol:g}; q = 0 softmax flow leaves {off_mode:.1e} off "
           f"the mode at t = 1e5 (→ 0 like 1/t).")
-    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (f"{FIG}/escort_sharpening.png",))
+    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (ctx.figure("noise_escort"),))
 
 
 # --------------------------------------------------------------------------------------------- SHARPEN
 def verify_sharpen_numeric(ctx: CheckContext) -> Verdict:
     """Converged direct flows: ratios θ_j/θ_k match (α_j/α_k)^{1/q} and grow strictly as q falls; q = 1 gives α;
-    the escort's top mass → 1 as q → 0⁺ (formula at q = 0.02) and the q = 0 softmax flow ends at the mode."""
+    the escort's top mass → 1 as q → 0⁺ (formula at q = 0.02) and the q = 0 softmax flow ends at the mode.
+
+    Decision rule: VERIFIED when the converged ratios θ_j/θ_k match (α_j/α_k)^{1/q} to relative 1e-7 and fall
+    strictly as q rises, q = 1 recovers α to 1e-9, the escort's top mass at q = 0.02 exceeds 1 − 1e-9 and the
+    q = 0 softmax flow ends within 1e-3 of the mode; REFUTED otherwise.
+    """
     alpha = np.array([0.5, 0.3, 0.2])
     qs = np.linspace(0.2, 1.0, 9 if ctx.tier == "full" else 5)
     thetas = np.array([flow_to_stationarity(alpha, q, "direct").theta for q in qs])
@@ -75,13 +83,18 @@ def verify_sharpen_numeric(ctx: CheckContext) -> Verdict:
           f"q ∈ [0.2, 1]; it rises strictly from {ratios[-1]:.3g} (q = 1) to {ratios[0]:.3g} (q = 0.2); q = 1 flow "
           f"|θ − α| = {recover:.1e}; escort top mass {top_small_q:.12f} at q = 0.02, q = 0 flow top mass "
           f"{r0.theta[0]:.6f}.")
-    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (f"{FIG}/escort_sharpening.png",))
+    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (ctx.figure("noise_escort"),))
 
 
 # ---------------------------------------------------------------------------------------------- PROPER
 def verify_proper_numeric(ctx: CheckContext) -> Verdict:
     """The expected q-log score S(θ) = Σ α_j log_q θ_j (computed with qcalc.log_q) is maximised at θ = α only for
-    q = 1: at q < 1 its projected gradient at α is non-zero and the flow's maximiser scores strictly higher."""
+    q = 1: at q < 1 its projected gradient at α is non-zero and the flow's maximiser scores strictly higher.
+
+    Decision rule: VERIFIED when at q = 1 the projected gradient and the gap to the flow's maximiser are below
+    1e-12 and its distance to α below 1e-9, and at every q < 1 the projected gradient at α exceeds 1e-3, the
+    maximiser scores strictly higher and lies more than 1e-3 from α; REFUTED otherwise.
+    """
     from tsallis_theory.qcalc import log_q
 
     qs = (0.25, 0.5, 0.75, 0.9, 1.0)
@@ -111,7 +124,12 @@ def verify_proper_numeric(ctx: CheckContext) -> Verdict:
 # ------------------------------------------------------------------------------------------------ DISP
 def verify_disp_numeric(ctx: CheckContext) -> Verdict:
     """Jensen gap J_Q − (−log_q P̄) on multi-example datasets: ≥ 0 for q > 0, 0 for constant P and at q = 0, and
-    equal to (q/2) P̄^{−q−1} Var(P) to second order (relative error shrinking ∝ spread)."""
+    equal to (q/2) P̄^{−q−1} Var(P) to second order (relative error shrinking ∝ spread).
+
+    Decision rule: VERIFIED when the Jensen gap is > 0 for every q ∈ [0.1, 1] and dataset, below 1e-14 at q =
+    0 and for constant P, the second-order formula's relative error at the smallest spread is below 5%, and
+    that error shrinks by at least half as the spread halves; REFUTED otherwise.
+    """
     from tsallis_theory.qcalc import q_loss
 
     rng = np.random.default_rng(7)
@@ -152,7 +170,12 @@ def verify_disp_numeric(ctx: CheckContext) -> Verdict:
 # -------------------------------------------------------------------------------------------- NOISE-EQ
 def verify_noise_eq(ctx: CheckContext) -> Verdict:
     """Simulated stable contamination (two-label direct and sigmoid flows started on both sides of p̃*, and the
-    N = 5 symmetric-noise model under both categorical flows) against ε^{1/q}/(ε^{1/q} + (1−ε)^{1/q})."""
+    N = 5 symmetric-noise model under both categorical flows) against ε^{1/q}/(ε^{1/q} + (1−ε)^{1/q}).
+
+    Decision rule: VERIFIED when the simulated stable contamination matches ε^{1/q}/(ε^{1/q} + (1−ε)^{1/q})
+    within relative 1e-6 in the two-label (direct and sigmoid) and N = 5 models, and at q = 0 the
+    contamination goes to 0 (exactly for the direct flow, below 0.01 for the sigmoid); REFUTED otherwise.
+    """
     from tsallis_theory.categorical.noise import simulate_contamination, stable_contamination_by_flow
 
     full = ctx.tier == "full"
@@ -187,7 +210,7 @@ def verify_noise_eq(ctx: CheckContext) -> Verdict:
           f"relative error {worst2:.1e}; N = 5 symmetric noise (direct and softmax flows): {worstn:.1e} "
           f"(tolerance {tol:g}); at q = 0 contamination falls from 0.3 to {q0['sigmoid']:.1e} (sigmoid) and 0 "
           f"(direct) by t = 1000.")
-    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (f"{FIG}/noise_equilibrium.png",))
+    return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (ctx.figure("noise_equilibrium"),))
 
 
 # ------------------------------------------------------------------------------------------ NOISE-TIME
@@ -206,6 +229,12 @@ def verify_noise_time(ctx: CheckContext) -> Verdict:
     Status: REFUTED if the direct law or the q = 0 statement fails; PARTIAL if the law fails for sigmoid
     (with the evidence saying whether the initial-contamination law explains it); VERIFIED if it holds in
     both. The evidence is built in the branch that chose the status.
+
+    Decision rule: REFUTED when the direct-parameterisation law fails (time/law ratio off by more than 10%,
+    25% for q < 0.5, or log-log slope not q + 1 ± 0.05) or the q = 0 flow memorises; PARTIAL when the law
+    fails for sigmoid/softmax (slope −(1−q) ± 0.05 against p̃0, ratio > 10) whether or not the initial-
+    contamination law p̃0^{−(1−q)}/((1−q)ε) explains it (within 5%; the evidence says which); VERIFIED when it
+    holds in both parameterisations.
     """
     from tsallis_theory.categorical.noise import simulate_contamination
 
@@ -269,11 +298,11 @@ def verify_noise_time(ctx: CheckContext) -> Verdict:
     else:
         status = VERIFIED
         ev = f"Holds in both parameterisations: direct {direct}; sigmoid {sigmoid}. {q0}."
-    return Verdict(status, ev, numbers, (f"{FIG}/noise_contamination.png", f"{FIG}/noise_time.png"))
+    return Verdict(status, ev, numbers, (ctx.figure("noise_contamination"), ctx.figure("noise_time")))
 
 
 # -------------------------------------------------------------------------------------------- SCHEDULE
-def schedule_verdict(rows: list[dict]) -> Verdict:
+def schedule_verdict(rows: list[dict], figures: tuple[str, ...] = ()) -> Verdict:
     """Decide SCHEDULE from schedule result rows (``schedules.ScheduleResult.row``).
 
     The claim's mechanism holds when some stepwise run escapes as fast as fixed q = 1 (escape time within 1%)
@@ -281,7 +310,8 @@ def schedule_verdict(rows: list[dict]) -> Verdict:
     memorisation). VERIFIED needs, in addition, that the stepwise family dominates every fixed q (for each fixed q
     some switch time dominates it; ``schedules.dominates``); PARTIAL if the mechanism holds but some fixed q is
     not dominated; REFUTED if the mechanism fails. Whether any other schedule beats the stepwise family (is
-    dominated by no stepwise run and dominates at least one) is reported, not part of the claim.
+    dominated by no stepwise run and dominates at least one) is reported, not part of the claim. ``figures``:
+    the figures drawn from these same rows.
     """
     from tsallis_theory.categorical.schedules import dominates
 
@@ -320,14 +350,24 @@ def schedule_verdict(rows: list[dict]) -> Verdict:
           f" (fixed q=0 only by switch times {dominated_by[q0['label']]}); "
           f"{'no other schedule beats it' if not beats else 'beaten by: ' + ', '.join(beats)} "
           f"({len(rows)} schedules; dominance on (escape time, final contamination) with 1% ties).")
-    return Verdict(status, ev, numbers, (f"{FIG}/schedule_pareto.png", f"{FIG}/schedule_curves.png"))
+    return Verdict(status, ev, numbers, figures)
 
 
 def verify_schedule(ctx: CheckContext) -> Verdict:
-    """Run the schedule comparison (small grid and 16 examples in the fast tier) and decide SCHEDULE."""
-    from tsallis_theory.categorical.schedules import Scenario, default_schedules, simulate
+    """Run the schedule study's grid (``studies.schedule``: the ``default`` preset, 10 schedules and 32 examples,
+    in the fast tier; ``full``, 24 schedules and 64 examples, in the full tier) and decide SCHEDULE
+    (``schedule_verdict``). The linked figures (``tsallis-lab schedule``, ``tsallis-lab figures``) are drawn from
+    the default preset's rows, the fast tier's grid; the full tier's verdict links none (``tsallis-lab schedule
+    --preset full --out DIR`` draws its figures).
 
-    full = ctx.tier == "full"
-    scenario = Scenario(n_examples=64 if full else 32)
-    rows = [simulate(scenario, s, n_grid=120 if full else 60).row() for s in default_schedules(small=not full)]
-    return schedule_verdict(rows)
+    Decision rule: the mechanism holds when some stepwise q = 1 → 0 run escapes within 1% of fixed q = 1's
+    escape time while ending with at most 10% of fixed q = 1's final contamination and at most half of its own
+    peak; REFUTED when it fails; PARTIAL when it holds but some fixed q is dominated by no switch time
+    (``schedules.dominates``); VERIFIED when every fixed q is dominated by some switch time.
+    """
+    from tsallis_theory.studies import schedule as study
+
+    preset = "full" if ctx.tier == "full" else "default"
+    rows = [row for _, compute in study.tasks(study.PRESETS[preset]) for row in compute()]
+    figures = (ctx.figure("schedule_pareto"), ctx.figure("schedule_curves")) if preset == "default" else ()
+    return schedule_verdict(rows, figures)

@@ -1,5 +1,9 @@
 """Ledger checks of the symbolic proofs: each runs ``prove_<claim>()`` and ``spot_<claim>(n)`` of
 ``tsallis_theory.symbolic`` and turns them into a verdict (``verdict``).
+
+Decision rule: the sympy derivation must reduce every stated identity to exactly 0 and every stated fact to
+True (else REFUTED, naming the failing step), and each numeric spot check of the lab's JAX code against the
+symbolic result at random points must stay within its stated tolerance (else REFUTED); VERIFIED otherwise.
 """
 
 from __future__ import annotations
