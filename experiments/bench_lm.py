@@ -1,9 +1,16 @@
-"""Benchmark of the small-LM engine: train-step tokens/s, sampling tokens/s and achieved FLOP/s as a
-fraction of a float32 matmul peak measured in the same run.
+"""Benchmark of the small-LM engine: runs/s trained as one batch (a leading run axis) against the same runs
+one at a time, train-step tokens/s, sampling tokens/s and achieved FLOP/s as a fraction of a float32 matmul
+peak measured in the same run.
 
-    python experiments/bench_lm.py [--preset cpu|gpu|smoke] [--steps N]
+    python experiments/bench_lm.py [--preset cpu|gpu|smoke] [--steps N] [--runs R]
 
-The peak is a float32 matmul at JAX's default precision (TF32 on GPUs that have it), 1024^3 on CPU and
+Batched against sequential: R runs of the preset's GARL rule (q, seed and learning rate differing per run,
+as in the study's batches), each ``--steps`` steps (one chunk) plus the held-out evaluation the study makes
+after a chunk, from R freshly initialised models of the preset's architecture. Both ways are compiled and
+warmed up first; the timed work is the same, and the ratio of runs/s is printed.
+
+The peak is a matmul in the model's dtype (float32 at JAX's default precision, TF32 on GPUs that have it; bfloat16 for
+a bfloat16 model), 1024^3 on CPU and
 8192^3 on GPU. FLOPs count matmuls only (2 per multiply-add, ``transformer.flops_per_token``): a train step is one
 sampling pass (forward, KV-cached) plus a forward and a backward (x3) over B·M sequences of length T.
 """
@@ -30,10 +37,41 @@ def _time(fn, repeat):
     return (time.perf_counter() - t0) / repeat
 
 
-def matmul_peak(n: int, repeat: int = 10) -> float:
-    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+def matmul_peak(n: int, repeat: int = 10, dtype: str = "float32") -> float:
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), dtype)
     f = jax.jit(lambda x: x @ x)
     return 2 * n ** 3 / _time(lambda: f(a), repeat)
+
+
+def batch_against_sequential(task, study, cfg, runs: int) -> tuple[float, float]:
+    """Seconds to train ``runs`` runs (one chunk each, then the held-out evaluation) as one batch, and one at
+    a time on the same compiled trainer; both compiled and warmed up before timing."""
+    import dataclasses
+
+    from tsallis_theory.lm.sharding import pad_runs, run_mesh
+    from tsallis_theory.lm.trainer import make_trainer
+    from tsallis_theory.lm.transformer import Transformer
+
+    qs = (0.25, 0.5, 0.75, 1.0)
+    cfgs = [dataclasses.replace(cfg, method=f"garl-{qs[i % 4]}", seed=i, lr=cfg.lr * (1 + i % 3)) for i in range(runs)]
+    models = [Transformer(jax.random.PRNGKey(100 + i), task, study.model) for i in range(runs)]
+    tr = make_trainer(task, cfg, models[0])
+    mesh = run_mesh() if len(jax.devices()) > 1 else None
+    size = 1 if mesh is None else mesh.size
+    pcfgs, pmodels = pad_runs(cfgs, size), pad_runs(models, size)
+
+    def batched():
+        state, metrics = tr.train_chunk_batch(tr.init_batch(pmodels, pcfgs, mesh))
+        return tr.evaluate_batch(state.params, [c.seed for c in pcfgs])["eval_mean_P"], metrics["mean_P"]
+
+    def sequential():
+        out = []
+        for c, mdl in zip(cfgs, models):
+            state, metrics = tr.train_chunk(tr.init(mdl, c))
+            out.append((tr.evaluate(state.params, c.seed)["eval_mean_P"], metrics["mean_P"]))
+        return out
+
+    return _time(batched, 2), _time(sequential, 2)
 
 
 def main(argv=None) -> int:
@@ -45,7 +83,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
     ap.add_argument("--steps", type=int, default=20, help="steps per timed chunk")
+    ap.add_argument("--runs", type=int, default=16, help="runs in the batch (batched against sequential)")
     args = ap.parse_args(argv)
+    if args.steps < 1 or args.runs < 1:
+        ap.error(f"--steps and --runs must be >= 1; got {args.steps} and {args.runs}")
     enable_x64()  # as the CLI runs the study (parameters and activations stay float32)
     study = PRESETS[args.preset]
     import dataclasses
@@ -59,7 +100,8 @@ def main(argv=None) -> int:
     fpt = flops_per_token(task, study.model)
 
     peak_n = 1024 if jax.default_backend() == "cpu" else 8192  # a size that saturates the device
-    peak = matmul_peak(peak_n)
+    dtype = "bfloat16" if study.model.dtype == "bfloat16" else "float32"  # the peak of the model's own dtype
+    peak = matmul_peak(peak_n, dtype=dtype)
     step_s = _time(lambda: tr.train_chunk(state)[1]["mean_P"], 3) / args.steps
     keys = jax.random.split(jax.random.PRNGKey(1), b * m)
     prompts = jnp.tile(jnp.arange(task.prompt_len) % task.modulus, (b * m, 1)).at[:, 0].set(task.bos)
@@ -71,9 +113,14 @@ def main(argv=None) -> int:
     train_flops = 4 * train_tokens * fpt  # sampling forward + forward + backward (2x)
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), preset {args.preset}: "
           f"B={b} M={m} T={t}, {sum(x.size for x in jax.tree.leaves(state.params))} parameters")
-    print(f"matmul peak (float32 {peak_n}^3 at default precision, measured now): {peak / 1e9:.1f} GFLOP/s")
+    print(f"matmul peak ({dtype} {peak_n}^3 at default precision, measured now): {peak / 1e9:.1f} GFLOP/s")
     print(f"train step: {step_s * 1e3:.1f} ms, {train_tokens / step_s:,.0f} tokens/s, "
           f"{train_flops / step_s / 1e9:.2f} GFLOP/s = {train_flops / step_s / peak:.1%} of the matmul peak")
+    batched_s, sequential_s = batch_against_sequential(task, study, cfg, args.runs)
+    print(f"batched runs: {args.runs} runs x {args.steps} steps + evaluation: one batch {batched_s:.2f} s "
+          f"({args.runs / batched_s:.2f} runs/s), one at a time {sequential_s:.2f} s ({args.runs / sequential_s:.2f} "
+          f"runs/s): batched/sequential = {sequential_s / batched_s:.2f}x; batched train step "
+          f"{train_flops * args.runs / (batched_s / args.steps) / peak:.1%} of the matmul peak (evaluation included)")
     print(f"sampling: {b * m * (t - 1) / samp_s:,.0f} tokens/s, {b * m * (t - 1) * fpt / samp_s / 1e9:.2f} GFLOP/s "
           f"= {b * m * (t - 1) * fpt / samp_s / peak:.1%} of the matmul peak")
     return 0

@@ -9,7 +9,7 @@ import pytest
 from tsallis_theory.lm import checkpoints as C
 from tsallis_theory.lm.configs import TaskConfig, TrainConfig, TransformerConfig
 from tsallis_theory.lm.methods import parse_method
-from tsallis_theory.lm.objectives import grpo_advantage
+from tsallis_theory.lm.objectives import GRPO_CONVENTION, coefficients
 from tsallis_theory.lm.sampling import sample_sequence
 from tsallis_theory.lm.tabular import TabularPolicy
 from tsallis_theory.lm.task import assemble, corrupt, free_mask, rationale_correct, sample_problems, verify
@@ -141,8 +141,10 @@ def test_parse_method_and_errors():
 
 
 def test_grpo_advantage_closed_form():
+    """The LM study's GRPO is the library's one, under TRL's convention (sample std, eps 1e-4)."""
+    assert GRPO_CONVENTION == "trl"
     r = jnp.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
-    adv = np.asarray(grpo_advantage(r))
+    adv = np.asarray(coefficients("grpo", None, jnp.zeros_like(r), r, 0.0).advantage)
     std = np.sqrt(((np.array([1, 0, 0, 0]) - 0.25) ** 2).sum() / 3)
     np.testing.assert_allclose(adv[0], (np.array([1, 0, 0, 0]) - 0.25) / (std + 1e-4), rtol=1e-6)
     assert np.all(adv[1] == 0)

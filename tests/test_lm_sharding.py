@@ -1,5 +1,6 @@
-"""Data-parallel training over two host devices gives the same result as one device (subprocess, since
-the device count is fixed when JAX starts)."""
+"""Training over two host devices, along the data axis (one run's prompt batch) and along the run axis (a
+batch of runs), gives the same result as one device (subprocess, since the device count is fixed when JAX
+starts)."""
 
 import os
 import subprocess
@@ -33,6 +34,23 @@ SCRIPT = textwrap.dedent("""
         np.testing.assert_allclose(np.asarray(m1[k]), np.asarray(m2[k]), rtol=1e-6, atol=1e-7)
     for k in e1:
         np.testing.assert_allclose(float(e1[k]), float(e2[k]), rtol=1e-6, atol=1e-7)
+
+    # the run axis: three runs (padded to four) split over the two devices, against one device
+    import dataclasses
+    from tsallis_theory.lm.sharding import run_mesh
+    from tsallis_theory.studies._lm_loop import train_batch
+    runs = [cfg, dataclasses.replace(cfg, method="garl-1", seed=1, lr=0.2), dataclasses.replace(cfg, seed=2)]
+    tr = make_trainer(task, cfg, pol)
+    one = train_batch(task, runs, [pol] * 3, policy_descs=[{}] * 3, trainer=tr, progress=False)
+    two = train_batch(task, runs, [pol] * 3, policy_descs=[{}] * 3, trainer=tr, run_mesh=run_mesh(), progress=False)
+    st = tr.init_batch([pol] * 4, runs + runs[-1:], run_mesh())
+    assert len(jax.tree.leaves(st.params)[0].sharding.device_set) == 2
+    for h1, h2 in zip(one, two):
+        assert h1["escape_step"] == h2["escape_step"]
+        for k in h1["steps"]:
+            np.testing.assert_allclose(h1["steps"][k], h2["steps"][k], rtol=1e-6, atol=1e-7)
+        for a, b in zip(h1["evals"], h2["evals"]):
+            np.testing.assert_allclose([a[k] for k in a], [b[k] for k in a], rtol=1e-6, atol=1e-7)
     print("SAME")
 """)
 

@@ -10,12 +10,12 @@ import pytest
 
 from tsallis_theory.cli import main
 from tsallis_theory.ledger.checks import lm as checks
-from tsallis_theory.ledger.claims import NOT_RUN, PARTIAL, REFUTED, VERIFIED, CheckContext
+from tsallis_theory.ledger.claims import INCONCLUSIVE, NOT_RUN, PARTIAL, REFUTED, VERIFIED, CheckContext
 from tsallis_theory.lm import checkpoints as C
 from tsallis_theory.plots import draw_figures
 from tsallis_theory.results import ConfigMismatch, ResultsFile
 from tsallis_theory.studies import _lm_loop as loop
-from tsallis_theory.studies.lm import BASES, PRESETS, plan, run, study_dir
+from tsallis_theory.studies.lm import BASES, DESIGN, NOISE_CHUNK, PRESETS, plan, run, study_dir, train_config
 
 SMOKE = PRESETS["smoke"]
 
@@ -28,21 +28,29 @@ def smoke_out(tmp_path_factory):
 
 
 def test_smoke_preset_runs_and_resumes(smoke_out):
+    """Every experiment of design 2 in seconds: a cold run to its full budget, the fresh-noise arm and both
+    LM-WARM arms (SGD and matched update norm) from the warm-<target> base."""
     out, rows = smoke_out
-    assert [(r["experiment"], r["method"]) for r in rows] == [("cold", "garl-1")]
+    assert [(r["experiment"], r["arm"], r["method"]) for r in rows] == [
+        ("cold", "", "garl-1"), ("noise", "fresh", "garl-1"), ("warm", "sgd-0.01", "garl-1"),
+        ("warm", "norm-0.05", "garl-1")]
     r = rows[0]
-    assert r["steps_run"] == len(r["mean_P"]) == SMOKE.cold_steps and 0 < r["p0"] < 1
+    assert r["steps_run"] == len(r["mean_P"]) == SMOKE.cold_steps and 0 < r["p0"] < 1 and r["design"] == DESIGN
+    assert [(x["train_set"], x["noise_eps"], x["update_norm"]) for x in rows[1:]] == [
+        (0, SMOKE.noise_eps, 0.0), (0, 0.0, 0.0), (0, 0.0, 0.05)]
     folder = study_dir(out, "smoke")
     bases = ResultsFile(folder / BASES).rows()
-    assert {b["name"] for b in bases} == {"warm", "cold-0.3"} and all(0 < b["p0"] < 1 for b in bases)
+    assert {b["name"] for b in bases} == {"warm-0.05", "warm", "cold-0.3"} and all(0 < b["p0"] < 1 for b in bases)
+    warm_target = next(b for b in bases if b["name"] == "warm-0.05")
+    assert warm_target["p0"] >= 0.05 and warm_target["steps"] % SMOKE.pretrain.measure_every == 0
     assert all(C.exists(loop.base_path(folder / "checkpoints", b["name"])) for b in bases)
     again = run(SMOKE, out, methods=("garl-1",), progress=False)
     assert again == rows  # finished runs are skipped, nothing is recomputed
 
 
 def test_interrupted_study_resumes_without_losing_or_repeating_runs(smoke_out, tmp_path, monkeypatch):
-    """A study cut off inside a run (after its first chunk's checkpoint) keeps the runs finished before; the
-    resumed study computes only the run that was cut off, continuing it from its checkpoint."""
+    """A study cut off inside a batch of runs (after its first chunk's checkpoint) keeps the runs finished
+    before; the resumed study computes only the batch that was cut off, continuing it from its checkpoint."""
     out = tmp_path / "out"
     shutil.copytree(smoke_out[0], out)
     methods = ("garl-1", "schedule")  # the cold garl-1 run is on disk; the noise schedule run is cut off
@@ -50,7 +58,7 @@ def test_interrupted_study_resumes_without_losing_or_repeating_runs(smoke_out, t
 
     def save_then_stop(path, tree, config, *, kind, extra=None):
         written = save(path, tree, config, kind=kind, extra=extra)
-        if kind == "train":
+        if kind == "train-batch":
             raise KeyboardInterrupt
         return written
 
@@ -61,21 +69,23 @@ def test_interrupted_study_resumes_without_losing_or_repeating_runs(smoke_out, t
     assert ResultsFile(runs_file).rows() == smoke_out[1]
     monkeypatch.setattr(C, "save", save)
 
-    started, resumed_from, train = [], [], loop.train
+    started, resumed_from, train_batch = [], [], loop.train_batch
 
-    def counting_train(task, cfg, policy, **kw):
-        started.append(kw["desc"])
+    def counting_train_batch(task, cfgs, policies, **kw):
+        started.append([c.method for c in cfgs])
         resumed_from.append(C.exists(kw["checkpoint"]))
-        return train(task, cfg, policy, **kw)
+        return train_batch(task, cfgs, policies, **kw)
 
-    monkeypatch.setattr(loop, "train", counting_train)
+    monkeypatch.setattr(loop, "train_batch", counting_train_batch)
     rows = run(SMOKE, out, methods=methods, progress=False)
-    assert started == ["noise-warm-schedule-0"] and resumed_from == [True]
-    assert rows[:1] == smoke_out[1] and [(r["experiment"], r["method"]) for r in rows[1:]] == [("noise", "schedule")]
-    assert rows[1]["steps_run"] == len(rows[1]["mean_P"]) == SMOKE.noise_steps
-    assert [e["step"] for e in rows[1]["evals"]] == [0, 2, 4]  # the chunk before the cut is neither lost nor redone
-    assert not C.exists(study_dir(out, "smoke") / "checkpoints" / "runs" / "noise-warm-schedule-0")
-    assert sum("task_done" in line for line in runs_file.read_text().splitlines()) == 2
+    assert started == [["schedule"]] and resumed_from == [True]
+    new = [r for r in rows if r["method"] == "schedule"]
+    assert [r for r in rows if r["method"] != "schedule"] == smoke_out[1]
+    assert [(r["experiment"], r["arm"], r["train_set"]) for r in new] == [("noise", "fixed", SMOKE.noise_train_set)]
+    assert new[0]["steps_run"] == len(new[0]["mean_P"]) == SMOKE.noise_steps
+    assert [e["step"] for e in new[0]["evals"]] == [0, 2, 4]  # the chunk before the cut is neither lost nor redone
+    assert not list((study_dir(out, "smoke") / "checkpoints" / "runs").iterdir())  # the rows hold the runs now
+    assert sum("task_done" in line for line in runs_file.read_text().splitlines()) == len(rows)
 
 
 def test_other_config_is_refused_unless_fresh(smoke_out, tmp_path, capsys):
@@ -93,11 +103,18 @@ def test_other_config_is_refused_unless_fresh(smoke_out, tmp_path, capsys):
 
 def test_plan_filters_methods_and_rejects_unknown():
     runs = plan(PRESETS["cpu"], ("garl-1",))
-    assert {r["method"] for r in runs} == {"garl-1"} and {r["experiment"] for r in runs} == {"cold", "noise"}
-    seeds = [r["seed"] for r in plan(PRESETS["cpu"])]
-    assert seeds == sorted(seeds)  # seed by seed: a study cut short holds whole seeds
+    assert {r["method"] for r in runs} == {"garl-1"} and {r["experiment"] for r in runs} == {"cold", "noise", "warm"}
+    assert {r["arm"] for r in runs if r["experiment"] == "noise"} == {"fixed", "fresh"}
+    assert {r["arm"] for r in runs if r["experiment"] == "warm"} == {
+        "sgd-0.0005", "sgd-0.001", "sgd-0.002", "adam-0.0001", "norm-0.02"}
+    keys = [(r["experiment"], r["arm"], r["method"]) for r in plan(PRESETS["cpu"])]
+    assert keys == list(dict.fromkeys(keys).__iter__()) or all(  # runs sharing a trainer are adjacent
+        keys.index(k) + keys.count(k) - 1 == len(keys) - 1 - keys[::-1].index(k) for k in set(keys))
     with pytest.raises(ValueError, match="unknown method"):
         plan(PRESETS["cpu"], ("bogus",))
+    for name in ("cpu", "gpu"):  # every run of the presets has a valid TrainConfig
+        cfgs = [train_config(PRESETS[name], spec) for spec in plan(PRESETS[name])]
+        assert {c.chunk for c in cfgs if c.train_set} == {NOISE_CHUNK} and all(c.steps % c.chunk == 0 for c in cfgs)
 
 
 @pytest.mark.parametrize("field, value, match", [
@@ -123,9 +140,16 @@ def test_cli_bad_input_exit_2(argv, text, capsys):
     assert len(err) == 1 and text in err[0]
 
 
+def _evals(budget, **values):
+    """Held-out evaluations every 20 steps up to ``budget`` with constant ``values`` (callables of the step allowed)."""
+    return [{"step": t, **{k: (v(t) if callable(v) else v) for k, v in values.items()}} for t in range(0, budget + 1, 20)]
+
+
 def _row(exp, method, p0, esc, **kw):
-    base = {"experiment": exp, "base": f"b{p0}", "method": method, "seed": 0, "p0": p0, "budget": 100,
-            "escape_step": esc, "escape_delta": 0.5, "noise_eps": kw.pop("eps", 0.0)}
+    budget = kw.pop("budget", 100)
+    base = {"experiment": exp, "arm": kw.pop("arm", ""), "base": f"b{p0}", "method": method, "seed": 0, "p0": p0,
+            "budget": budget, "steps_run": budget, "escape_step": esc, "escape_delta": 0.5,
+            "noise_eps": kw.pop("eps", 0.0), "design": DESIGN}
     return {**base, **kw}
 
 
@@ -135,46 +159,112 @@ def _write(tmp_path, rows):
     return path
 
 
+def _cold_rows(final075=0.9, final1=0.8):
+    """Two cold bases × three seeds; GARL q = 0.75 / 1 escape and end at the given held-out mean P (± a little)."""
+    rows = []
+    for p in (0.1, 0.01):
+        for seed in range(3):
+            for m, e, fin in (("garl-1", 5, final1), ("garl-0.75", 9 if p == 0.01 else 6, final075),
+                              ("garl-0.5", None, 0.01), ("rb-rloo", None, 0.01), ("grpo", None, 0.01)):
+                rows.append(dict(_row("cold", m, p, e, evals=_evals(100, eval_mean_P=fin + 0.01 * seed),
+                                      mean_P=[0.1] * 100), seed=seed))
+    return rows
+
+
 def test_cold_check_rules(tmp_path):
-    good = [_row("cold", m, p, e) for p in (0.1, 0.01) for m, e in
-            (("garl-1", 5), ("garl-0.75", 9 if p == 0.01 else 6), ("garl-0.5", None), ("rb-rloo", None), ("grpo", None))]
+    good = _cold_rows()
     v = checks.verify_lm_cold(CheckContext(), _write(tmp_path, good))
     assert v.status == VERIFIED and v.numbers["slopes"]["garl-0.75"]["slope"] == pytest.approx(math.log(9 / 6) / math.log(10))
-    bad = [dict(r, escape_step=None) if r["method"].startswith("garl-") and r["method"] != "garl-0.5" else r
-           for r in good]
+    assert v.numbers["final_quality"]["mean_diff_075_minus_1"] == pytest.approx(0.1)
+    assert v.evidence.startswith("VERIFIED")
+    bad = [dict(r, escape_step=None) if r["method"] in ("garl-1", "garl-0.75") else r for r in good]
     assert checks.verify_lm_cold(CheckContext(), _write(tmp_path, bad)).status == REFUTED
+    reversed_ = checks.verify_lm_cold(CheckContext(), _write(tmp_path, _cold_rows(0.7, 0.8)))
+    assert reversed_.status == REFUTED and "q = 1 ends better" in reversed_.evidence
+    tied = checks.verify_lm_cold(CheckContext(), _write(tmp_path, _cold_rows(0.8, 0.8)))
+    assert tied.status == PARTIAL and "(c) q = 0.75 ends better" in tied.evidence
     mixed = [dict(r, escape_step=50) if r["method"] == "rb-rloo" else r for r in good]
     assert checks.verify_lm_cold(CheckContext(), _write(tmp_path, mixed)).status == PARTIAL
     assert checks.verify_lm_cold(CheckContext(), _write(tmp_path, [])).status == NOT_RUN
 
 
-def test_noise_check_rules(tmp_path):
-    def ev(c, p):  # five evaluations around (c, p); the check averages them
-        return [{"eval_contamination": c * f, "eval_mean_P": p} for f in (0.5, 1.5, 1.0, 0.8, 1.2)]
+def _noise_rows(kappa, arm="fixed", rationale=0.95, P=0.8, start=0.01):
+    """Three seeds per method; per-step c and P give κ = c/(P + c) = kappa[method] over the last quarter."""
+    rows = []
+    for m, k in kappa.items():
+        for seed in range(3):
+            kk = k * (1 + 0.05 * (seed - 1))
+            c_late = kk * P / (1 - kk)
+            c = [start * 0.3 / (1 - start)] * 20 + [c_late] * 380
+            rows.append(dict(_row("noise", m, 0.3, 30, eps=0.1, arm=arm, budget=400,
+                                  mean_P=[0.3] * 20 + [P] * 380, contamination=c,
+                                  evals=_evals(400, rationale_acc=rationale, eval_mean_P=P)), seed=seed))
+    return rows
 
-    rows = [_row("noise", "garl-1", 0.2, 3, eps=0.2, evals=ev(0.15, 0.8), final=ev(0.15, 0.8)[-1]),
-            _row("noise", "rb-rloo", 0.2, 3, eps=0.2, evals=ev(0.001, 0.9), final=ev(0.001, 0.9)[-1]),
-            _row("noise", "schedule", 0.2, 3, eps=0.2, evals=ev(0.005, 0.9), final=ev(0.005, 0.9)[-1])]
+
+def test_noise_check_rules(tmp_path):
+    good = {"garl-1": 0.08, "garl-0.5": 0.02, "rb-rloo": 0.004, "schedule": 0.005}
+    rows = _noise_rows(good) + _noise_rows({"garl-1": 0.07, "rb-rloo": 0.003}, arm="fresh")
     v = checks.verify_lm_noise(CheckContext(), _write(tmp_path, rows))
-    assert v.status == VERIFIED and v.numbers["contamination"]["garl-1"] == pytest.approx(0.15)
-    rows[0]["evals"] = ev(0.01, 0.8)
-    assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, rows)).status == PARTIAL
-    for r in rows:
-        r["evals"] = ev(0.05, 0.8) if r["method"] == "rb-rloo" else ev(0.15, 0.2)
-    rows[0]["evals"] = ev(0.001, 0.8)
-    assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, rows)).status == REFUTED
+    assert v.status == VERIFIED and v.numbers["arms"]["fixed"]["garl-1"]["kappa"] == pytest.approx(0.08)
+    assert v.numbers["flow"]["fixed"]["kappa"]["garl-1"] > 0 and v.numbers["flow"]["fresh"]["asymptote"]["garl-1"] == pytest.approx(0.1)
+    short = _noise_rows({**good, "garl-1": 0.03})
+    assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, short)).status == PARTIAL
+    destroyed = _noise_rows(good, rationale=0.5)
+    assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, destroyed)).status == INCONCLUSIVE
+    still = _noise_rows({**good, "garl-1": 0.01, "rb-rloo": 0.01})
+    assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, still)).status == INCONCLUSIVE
+    dirty = _noise_rows({**good, "rb-rloo": 0.09})
+    assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, dirty)).status == REFUTED
+
+
+def _warm_rows(spec):
+    """spec: {(arm, method): (final maj, collapsed)}; three seeds each, 300 steps, evaluations every 20."""
+    rows = []
+    for (arm, m), (maj, collapsed) in spec.items():
+        for seed in range(3):
+            def curve(t, maj=maj, collapsed=collapsed):
+                return 0.5 if t == 0 else (0.05 if collapsed and t >= 260 else maj)
+            rows.append(dict(_row("warm", m, 0.45, None, arm=arm, budget=300,
+                                  evals=_evals(300, **{"maj@8": curve, "rationale_acc": 0.7, "eval_mean_P": maj})),
+                             seed=seed))
+    return rows
+
+
+def test_warm_check_rules(tmp_path):
+    both = {("sgd-0.001", "rb-rloo"): (0.8, False), ("sgd-0.001", "garl-1"): (0.7, False),
+            ("sgd-0.001", "paft-0.75"): (0.7, False),
+            ("sgd-0.004", "rb-rloo"): (0.8, False), ("sgd-0.004", "garl-1"): (0.1, True),
+            ("sgd-0.004", "paft-0.75"): (0.75, False)}
+    v = checks.verify_lm_warm(CheckContext(), _write(tmp_path, _warm_rows(both)))
+    assert v.status == VERIFIED and v.numbers["R1"] == "holds" and v.numbers["R2"] == "holds"
+    assert v.numbers["largest_stable_sgd_lr"]["garl-1"]["lr"] == 0.001
+    paft_falls = {**both, ("sgd-0.004", "paft-0.75"): (0.1, True), ("sgd-0.001", "garl-1"): (0.9, False),
+                  ("sgd-0.004", "rb-rloo"): (0.1, True)}
+    v = checks.verify_lm_warm(CheckContext(), _write(tmp_path, _warm_rows(paft_falls)))
+    assert v.status == REFUTED and v.numbers["R2"] == "contradicted" and v.numbers["R1"] == "contradicted"
+    saturated = {(a, m): (1.0, False) for a in ("sgd-0.001", "adam-0.0001") for m in ("rb-rloo", "garl-1", "grpo")}
+    v = checks.verify_lm_warm(CheckContext(), _write(tmp_path, _warm_rows(saturated)))
+    assert v.status == INCONCLUSIVE and "nothing discriminates" in v.evidence
+    one = {k: v for k, v in both.items() if k[0] == "sgd-0.001"}
+    assert checks.verify_lm_warm(CheckContext(), _write(tmp_path, _warm_rows(one))).status == PARTIAL
 
 
 def test_figures_from_rows(tmp_path):
-    ev = [{"step": 0, "maj@8": 0.1, "p@1": 0.1, "eval_mean_P": 0.1, "eval_contamination": 0.01},
-          {"step": 10, "maj@8": 0.5, "p@1": 0.4, "eval_mean_P": 0.5, "eval_contamination": 0.05}]
-    curves = {"mean_P": [0.1, 0.6], "max_advantage": [0.1, 0.2], "evals": ev}
-    rows = [_row("cold", "garl-1", p, e, **curves) for p, e in ((0.1, 3), (0.01, 5))]
-    rows += [_row("warm", "paft-0.75", 0.9, None, **curves), _row("noise", "garl-1", 0.2, 2, eps=0.2, **curves)]
+    rows = [dict(r, base=f"b{r['p0']}") for r in _cold_rows()]
+    rows += _warm_rows({("sgd-0.001", "rb-rloo"): (0.8, False), ("sgd-0.004", "garl-1"): (0.1, True)})
+    rows += _noise_rows({"garl-1": 0.08, "rb-rloo": 0.004})
     paths = draw_figures("lm", rows, tmp_path / "fig", prefix="lm_gpu")
     assert sorted(p.name for p in paths) == ["lm_gpu_cold_curves.png", "lm_gpu_cold_escape.png", "lm_gpu_noise.png",
                                              "lm_gpu_warm.png"]
     assert all(p.stat().st_size > 1000 for p in paths)
+    import matplotlib.pyplot as plt
+
+    from tsallis_theory.plots.lm import fig_warm
+
+    fig, axes = plt.subplots(1, 2)
+    assert fig_warm(rows, ax=axes) is fig  # draws into the caller's axes
+    plt.close(fig)
 
 
 def test_cli_redraws_figures_from_rows(smoke_out, tmp_path, capsys):
@@ -183,32 +273,23 @@ def test_cli_redraws_figures_from_rows(smoke_out, tmp_path, capsys):
     assert "lm_smoke_cold_escape.png" in capsys.readouterr().out and (tmp_path / "lm_smoke_cold_curves.png").exists()
 
 
-def test_cold_check_pools_seeds_of_a_rebuilt_coldest_base(tmp_path):
-    """Seeds that ran from two separately built bases of one name (p0 0.0010 and 0.0011) count together at
-    the coldest base; the warmer base stays apart."""
-    rows = [dict(_row("cold", m, p, e), base=name, seed=seed)
-            for name, p, seed in (("cold-a", 0.0011, 0), ("cold-a", 0.0010, 1), ("cold-b", 0.01, 0))
-            for m, e in (("garl-1", 5), ("garl-0.75", 9 if seed == 0 else None), ("rb-rloo", None))]
-    v = checks.verify_lm_cold(CheckContext(), _write(tmp_path, rows))
-    assert v.numbers["escape_at_coldest"] == {"garl-1": [5, 5], "garl-0.75": [9, None], "rb-rloo": [None, None]}
-    assert v.status == PARTIAL and v.numbers["coldest_p0"] == 0.0011
-
-
-def test_ledger_adds_the_gpu_preset_reading(tmp_path):
-    """The checks read the cpu rows under the results directory they are given; gpu rows beside them, when
-    present, add their own verdict to the evidence and the numbers. An explicit path (and no gpu rows) leaves
-    the verdict alone."""
-    cpu = [_row("cold", m, p, e) for p in (0.1, 0.01) for m, e in
-           (("garl-1", 5), ("garl-0.75", 9), ("garl-0.5", None), ("rb-rloo", None), ("grpo", None))]
-    gpu = [dict(r, escape_step=None) if r["method"] == "garl-0.75" else r for r in cpu]
+def test_presets_side_by_side_and_older_design(tmp_path):
+    """The checks read both presets under the results directory they are given; the statuses combine by the
+    stated rule; rows of the older design are named as such and never decide."""
     (tmp_path / "lm_cpu").mkdir()
     (tmp_path / "lm_gpu").mkdir()
-    _write(tmp_path / "lm_cpu", cpu)
+    good = _cold_rows()
+    _write(tmp_path / "lm_cpu", good)
     ctx = CheckContext(results_dir=tmp_path)
     alone = checks.verify_lm_cold(ctx)
-    assert alone.status == VERIFIED and "Gpu preset" not in alone.evidence  # no gpu rows yet
-    _write(tmp_path / "lm_gpu", gpu)
-    both = checks.verify_lm_cold(ctx)
-    assert both.status == VERIFIED and both.numbers["gpu_preset"]["status"] == PARTIAL
-    assert "Gpu preset (10 runs, lm_gpu): PARTIAL" in both.evidence
-    assert "Gpu preset" not in checks.verify_lm_cold(CheckContext(), _write(tmp_path, cpu)).evidence
+    assert alone.status == VERIFIED and "[gpu preset] NOT RUN" in alone.evidence
+    old = [{k: v for k, v in r.items() if k != "design"} for r in good]
+    _write(tmp_path / "lm_gpu", old)
+    v = checks.verify_lm_cold(ctx)
+    assert v.status == VERIFIED and "older design" in v.evidence and v.numbers["presets"]["gpu"]["status"] == NOT_RUN
+    _write(tmp_path / "lm_gpu", [dict(r, escape_step=None) if r["method"] == "garl-0.75" else r for r in good])
+    v = checks.verify_lm_cold(ctx)
+    assert v.status == PARTIAL and v.numbers["presets"]["gpu"]["status"] == PARTIAL
+    assert checks.combine({"cpu": VERIFIED, "gpu": VERIFIED}) == VERIFIED
+    assert checks.combine({"cpu": INCONCLUSIVE, "gpu": NOT_RUN}) == INCONCLUSIVE
+    assert checks.combine({"cpu": NOT_RUN, "gpu": NOT_RUN}) == NOT_RUN

@@ -164,6 +164,9 @@ def _key(key) -> str:
     return json.dumps(_jsonable(key), sort_keys=True)
 
 
+task_id = _key  # the public name: ``task_id(key) in ResultsFile(path).done_tasks()`` says a task is finished
+
+
 def _differences(a, b, prefix: str = "") -> list[str]:
     """Dotted names of the fields where two JSON configs differ, with both values for leaves."""
     if isinstance(a, dict) and isinstance(b, dict):

@@ -6,6 +6,9 @@ Procedure (docs/lm.md), all supervised (cross-entropy on gold rationale and answ
    written in the target digit alphabet with probability ``warm_digit_frac`` and in the letter alphabet
    otherwise, continued until the held-out rationale accuracy reaches ``warm_min_rationale_acc``. The model
    learns the reasoning (the rationale) and splits its answer mass between the alphabets: P ≈ warm_digit_frac.
+   On the way, p0 is measured every ``measure_every`` steps and the first model at or above each of
+   ``warm_p0_targets`` is kept as ``warm-<target>``: a model halfway through learning to reason (P ≈ 0.4,
+   diverse rationales), the LM-WARM base, chosen by a measured target rather than a step count.
 2. Stage B ("cold", ``cold_stage``): continue from the warm model on letter-only answers. The digit mass
    decays; every ``measure_every`` steps p0 is measured on held-out prompts, and the first model at or below
    each target in ``p0_targets`` is kept as base ``cold-<target>``. The rationale skill is unchanged (same
@@ -28,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TransformerConfig, cold_base_name
+from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TransformerConfig, cold_base_name, warm_base_name
 from tsallis_theory.lm.evaluation import eval_key, make_evaluator
 from tsallis_theory.lm.task import assemble, sample_problems
 from tsallis_theory.lm.transformer import Transformer
@@ -101,20 +104,36 @@ def _data_key(pre: PretrainConfig, i: int):
     return jax.random.fold_in(jax.random.PRNGKey(pre.seed), i)
 
 
-def warm_stage(task: TaskConfig, model, pre: PretrainConfig, measure) -> Iterator[Progress]:
-    """Stage A from ``model`` (``init_model``): one ``Progress`` per step; the last one keeps the "warm" base."""
+def warm_stage(task: TaskConfig, model, pre: PretrainConfig, measure, strict: bool = True) -> Iterator[Progress]:
+    """Stage A from ``model`` (``init_model``): one ``Progress`` per step. While warm targets remain, p0 is
+    measured every ``pre.measure_every`` steps and the first model at or above each of ``pre.warm_p0_targets``
+    is kept as ``warm-<target>``; the last step keeps the "warm" base (the end of stage A). The end criterion
+    (rationale accuracy >= ``warm_min_rationale_acc``) reads only the measurements every
+    ``WARM_MEASURE_EVERY`` steps, so the fine measurements for the warm targets do not shorten stage A.
+
+    ``strict``: raise RuntimeError if stage A ends before every warm target is reached."""
     optimizer = optax.adam(pre.lr_warm)
     step = make_sft_step(task, pre.batch, pre.warm_digit_frac, optimizer)
     opt_state = optimizer.init(eqx.filter(model, eqx.is_inexact_array))
-    i, ev = 0, {"rationale_acc": 0.0}
-    while i < pre.warm_steps or (ev["rationale_acc"] < pre.warm_min_rationale_acc and i < pre.warm_max_steps):
+    targets = list(pre.warm_p0_targets)
+    i, acc = 0, 0.0  # acc: rationale accuracy at the last WARM_MEASURE_EVERY checkpoint (the end criterion)
+    while (i < pre.warm_steps or targets or acc < pre.warm_min_rationale_acc) and i < pre.warm_max_steps:
         model, opt_state, _ = step(model, opt_state, _data_key(pre, 1 + i))
         i += 1
-        if i % WARM_MEASURE_EVERY == 0:
+        if i % WARM_MEASURE_EVERY == 0 or (targets and i % pre.measure_every == 0):
             ev = measure(model)
-            yield Progress(i, model, ev)
+            if i % WARM_MEASURE_EVERY == 0:
+                acc = ev["rationale_acc"]
+            kept = []
+            while targets and ev["eval_mean_P"] >= targets[0]:
+                kept.append({"name": warm_base_name(targets[0]), "stage": "A", "target": targets[0], "steps": i,
+                             **ev, "p0": ev["eval_mean_P"]})
+                targets.pop(0)
+            yield Progress(i, model, ev, tuple(kept))
         else:
             yield Progress(i, model)
+    if targets and strict:
+        raise RuntimeError(f"stage A ended after {i} steps below the warm targets {targets} (raise warm_max_steps)")
     ev = measure(model)
     yield Progress(i, model, ev, ({"name": "warm", "stage": "A", "steps": i, **ev, "p0": ev["eval_mean_P"]},))
 

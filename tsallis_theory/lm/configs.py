@@ -120,7 +120,14 @@ class TrainConfig:
       optimizer: "sgd" (the theory's gradient flow, discretised; default) or "adam".
       max_grad_norm: clip ‖ĝ‖ to this value; 0 disables clipping.
       lr_rescale: multiply GARL/PAFT by M^{-q} as the paper's Alg 1/2 do.
-      noise_eps: ε, probability that a training answer is replaced by the corrupted label (LM-NOISE).
+      noise_eps: ε, probability that a training answer is replaced by a corrupted label (LM-NOISE).
+      train_set: N, the size of a fixed training set (``task.training_batch``): each prompt slot draws an
+        index i ~ U[0, N) and example i is a fixed problem whose label is flipped (to a fixed wrong value)
+        iff its own coin with rate ε came up, so a fixed subset is noisy and must be memorised; 0 (default):
+        fresh problems at every draw, each flipped afresh with probability ε to (y* + 1) mod m.
+      update_norm: 0 (default): the optimiser's update as it is; > 0: every update rescaled to this global
+        L2 norm (the LM-WARM arm with update norms matched across methods, so that stability is not a
+        method's gradient scale).
       schedule_switch: step at which the ``schedule`` method switches from q = 1 to q = 0.
       escape_delta: δ, the theory's fixed target (δ = 1/2).
       escape_window: escape = first step t whose mean_P averaged over steps t..t+window-1 reaches δ (the
@@ -141,6 +148,8 @@ class TrainConfig:
     max_grad_norm: float = 0.0
     lr_rescale: bool = False
     noise_eps: float = 0.0
+    train_set: int = 0
+    update_norm: float = 0.0
     schedule_switch: int = 50
     escape_delta: float = 0.5
     escape_window: int = 10
@@ -166,6 +175,10 @@ class TrainConfig:
             raise ValueError(f"escape_delta must be in (0, 1]; got {self.escape_delta}")
         if self.max_grad_norm < 0:
             raise ValueError(f"max_grad_norm must be >= 0; got {self.max_grad_norm}")
+        if int(self.train_set) < 0 or int(self.train_set) != self.train_set:
+            raise ValueError(f"train_set must be an integer >= 0 (0: fresh problems); got {self.train_set}")
+        if not self.update_norm >= 0:
+            raise ValueError(f"update_norm must be >= 0 (0: off); got {self.update_norm}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,6 +192,9 @@ class PretrainConfig:
         plateau whose length varies with the seed).
       warm_min_rationale_acc: rationale accuracy that ends stage A.
       warm_digit_frac: probability that a stage-A answer uses the target digit alphabet.
+      warm_p0_targets: increasing p0 levels crossed on the way up in stage A: the first stage-A model whose
+        measured p0 (every ``measure_every`` steps) is at or above each target is kept as base
+        ``warm-<target>`` (the LM-WARM base: a partly trained reasoner with diverse rationales); () for none.
       cold_max_steps: cap on stage B steps (letter-only answers).
       p0_targets: decreasing p0 levels at which stage-B checkpoints are kept.
       measure_every: stage-B steps between p0 measurements.
@@ -194,6 +210,7 @@ class PretrainConfig:
     warm_max_steps: int = 4000
     warm_min_rationale_acc: float = 0.95
     warm_digit_frac: float = 0.9
+    warm_p0_targets: tuple[float, ...] = ()
     cold_max_steps: int = 3000
     p0_targets: tuple[float, ...] = (0.3, 0.1, 0.03, 0.01, 0.003, 0.001)
     measure_every: int = 5
@@ -210,12 +227,22 @@ class PretrainConfig:
         t = tuple(self.p0_targets)
         if not t or any(not 0 < x < 1 for x in t) or list(t) != sorted(t, reverse=True):
             raise ValueError(f"p0_targets must be decreasing values in (0, 1); got {t}")
+        w = tuple(self.warm_p0_targets)
+        if any(not 0 < x < self.warm_digit_frac for x in w) or list(w) != sorted(set(w)):
+            raise ValueError(f"warm_p0_targets must be increasing values in (0, warm_digit_frac); got {w}")
 
     def base_names(self) -> tuple[str, ...]:
-        """The names of the base checkpoints the procedure keeps: "warm", then "cold-<target>" per target."""
-        return ("warm", *(cold_base_name(t) for t in self.p0_targets))
+        """The names of the base checkpoints the procedure keeps: "warm-<target>" per warm target, "warm" (the
+        end of stage A, where stage B starts), then "cold-<target>" per target."""
+        return (*(warm_base_name(t) for t in self.warm_p0_targets), "warm",
+                *(cold_base_name(t) for t in self.p0_targets))
 
 
 def cold_base_name(target: float) -> str:
     """The name of the stage-B base checkpoint kept at p0 target ``target``: ``cold-<target:g>``."""
     return f"cold-{target:g}"
+
+
+def warm_base_name(target: float) -> str:
+    """The name of the stage-A base checkpoint kept at warm p0 target ``target``: ``warm-<target:g>``."""
+    return f"warm-{target:g}"

@@ -8,7 +8,8 @@ For prompt b and rollout m the loss-gradient estimate is
 c_hat acts on the sampled answer, as policy-gradient methods with a hard verifier do). Methods (names
 parsed by ``methods.parse_method``):
 
-  grpo          hard reward r = [ŷ = y*], advantage (r − mean_G r)/(std_G r + 1e-4)   (GRPO)
+  grpo          hard reward r = [ŷ = y*], advantage (r − mean_G r)/(std_G r + 1e-4), the sample std
+                (TRL's convention, ``estimators.GRPO_PRESETS["trl"]``; ``GRPO_CONVENTION``)   (GRPO)
   rb-rloo       GARL q = 0 in RLOO form: Rao–Blackwellised REINFORCE with leave-one-out baseline
   garl-<q>      GARL RLOO form (eq 12, Alg 1), q in [0, 1]
   paft-<q>      PAFT (eq 14, Alg 2), K = M resampled rollouts, q in [0, 1]
@@ -24,7 +25,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from tsallis_theory.estimators import garl_rloo, paft
+from tsallis_theory.estimators import GRPO_PRESETS, garl_rloo, grpo_advantage, paft
 from tsallis_theory.lm.methods import Method
 
 
@@ -38,14 +39,7 @@ class Coefficients(NamedTuple):
     advantage: jax.Array
 
 
-def grpo_advantage(reward_BM, eps: float = 1e-4):
-    """GRPO's group-normalised advantage (r − mean r)/(std r + eps) with the unbiased group std.
-
-    Zero for a group where every reward is equal (all failed or all passed)."""
-    m = reward_BM.shape[-1]
-    mean = reward_BM.mean(-1, keepdims=True)
-    std = jnp.sqrt(((reward_BM - mean) ** 2).sum(-1, keepdims=True) / max(m - 1, 1))
-    return (reward_BM - mean) / (std + eps)
+GRPO_CONVENTION = "trl"  # the GRPO std convention of the LM study (a key of estimators.GRPO_PRESETS)
 
 
 def q_plan(method: Method, switch_step: int) -> tuple[float, float, int]:
@@ -68,7 +62,7 @@ def coefficients(kind: str, key, log_w_BM, reward_BM, q, *, lr_rescale: bool = F
     m = log_w_BM.shape[-1]
     zeros = jnp.zeros_like(log_w_BM)
     if kind == "grpo":
-        adv = grpo_advantage(reward_BM)
+        adv = grpo_advantage(reward_BM, **GRPO_PRESETS[GRPO_CONVENTION])
         return Coefficients(-adv / m, zeros, -adv / m, adv)
     if kind == "sft":
         one = jnp.full_like(log_w_BM, -1.0 / m)

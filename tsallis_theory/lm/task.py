@@ -11,7 +11,15 @@ P = L + 3, R = L - 1, T = P + R + 2. The policy samples z and y; ANS is forced. 
 *digit* tokens 0..m-1. The vocabulary also holds *letter* tokens m..2m-1 (the same values in another
 alphabet): base checkpoints are pretrained to answer mostly in letters, which the hard verifier rejects,
 so the target task starts cold exactly as the paper's does when the output format is not instructed
-(docs/lm.md). Label noise (LM-NOISE) replaces y* by the corrupted value (y* + 1) mod m with probability ε.
+(docs/lm.md).
+
+Training draws (``training_batch``) come in two kinds. *Fresh*: B new problems per step, each label flipped
+with probability ε to the corrupted value (y* + 1) mod m, afresh at every draw (a global noise rule). *Fixed
+set* (N > 0): a training set of N examples, example i being the problem drawn from fold_in(data key, i) with
+a label flipped iff its own Bernoulli(ε) coin (fold_in(flip key, i)) came up, to a fixed wrong value
+(y* + 1 + u_i) mod m, u_i ~ U{0..m−2}; each step draws B indices i ~ U[0, N). A fixed noisy subset must then
+be memorised example by example (LM-NOISE's memorisation variant). The example space has m^{L+1} problems,
+so two indices can hold the same problem (then with independent coins).
 
 Problems are generated on the fly from a PRNG key (no data files); difficulty is (chain_length, modulus),
 the fields of ``configs.TaskConfig``.
@@ -62,6 +70,53 @@ def sample_problems(key, task: TaskConfig, n: int) -> Problems:
 def corrupt(task: TaskConfig, answer):
     """The flipped label of LM-NOISE: (y* + 1) mod m."""
     return (answer + 1) % task.modulus
+
+
+DATA_FOLD, FLIP_FOLD = 2_000_003, 3_000_017  # fold_in constants of a run's fixed training set and its coins
+
+
+class TrainingBatch(NamedTuple):
+    """One step's training draw (``training_batch``).
+
+    Attributes:
+      problems: the B problems (``Problems``).
+      clean: (B,) the gold answer token y*.
+      noisy: (B,) the example's corrupted answer token (the label it carries when flipped).
+      flipped: (B,) bool, whether the training label is the corrupted one.
+      label: (B,) the training label: ``noisy`` where ``flipped``, else ``clean``.
+    """
+
+    problems: Problems
+    clean: jax.Array
+    noisy: jax.Array
+    flipped: jax.Array
+    label: jax.Array
+
+
+def training_batch(task: TaskConfig, run_key, k_prob, k_noise, b: int, eps, train_set: int = 0) -> TrainingBatch:
+    """The B training examples of one step (module docstring): fresh problems from ``k_prob`` flipped afresh
+    with probability ``eps`` from ``k_noise`` (``train_set`` = 0), or B indices (from ``k_prob``) into the
+    run's fixed set of ``train_set`` examples, whose problems and flips are functions of ``run_key`` and the
+    index only. ``eps`` may be traced."""
+    if int(train_set) == 0:
+        probs = sample_problems(k_prob, task, b)
+        noisy = task.digit(corrupt(task, probs.answer))
+        flipped = jax.random.bernoulli(k_noise, eps, (b,))
+    else:
+        idx_B = jax.random.randint(k_prob, (b,), 0, int(train_set))
+        data_key = jax.random.fold_in(run_key, DATA_FOLD)
+        flip_key = jax.random.fold_in(run_key, FLIP_FOLD)
+
+        def example(i):
+            p = sample_problems(jax.random.fold_in(data_key, i), task, 1)
+            k_coin, k_wrong = jax.random.split(jax.random.fold_in(flip_key, i))
+            shift = 1 + jax.random.randint(k_wrong, (), 0, task.modulus - 1)
+            return (jax.tree.map(lambda x: x[0], p), jax.random.bernoulli(k_coin, eps),
+                    task.digit((p.answer[0] + shift) % task.modulus))
+
+        probs, flipped, noisy = jax.vmap(example)(idx_B)
+    clean = task.digit(probs.answer)
+    return TrainingBatch(probs, clean, noisy, flipped, jnp.where(flipped, noisy, clean))
 
 
 def assemble(task: TaskConfig, prompt_NP, rationale_NR, answer_tok_N):

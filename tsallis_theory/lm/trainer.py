@@ -40,33 +40,41 @@ from tsallis_theory.lm.configs import TaskConfig, TrainConfig
 from tsallis_theory.lm.evaluation import eval_key, make_evaluator
 from tsallis_theory.lm.methods import parse_method
 from tsallis_theory.lm.policy import log_probs_batch, sample_batch
-from tsallis_theory.lm.sharding import constrain_batch
-from tsallis_theory.lm.task import corrupt, sample_problems
+from tsallis_theory.lm.sharding import constrain_batch, shard_runs
+from tsallis_theory.lm.task import training_batch
 
 
 class RunKnobs(NamedTuple):
-    """Per-run values the compiled step reads as data: the q plan (``objectives.q_plan``) and ε."""
+    """Per-run values the compiled step reads as data: the q plan (``objectives.q_plan``), ε, and the
+    optimiser's settings (learning rate, clipping norm, update-norm target; 0 turns the last two off)."""
 
     q_before: jax.Array
     q_after: jax.Array
     switch: jax.Array
     noise_eps: jax.Array
+    lr: jax.Array
+    max_grad_norm: jax.Array
+    update_norm: jax.Array
 
 
 def run_knobs(cfg: TrainConfig) -> RunKnobs:
-    """The per-run values of ``cfg`` as arrays (q in the float dtype in force, the switch step as int32)."""
+    """The per-run values of ``cfg`` as arrays (floats in the float dtype in force, the switch step as int32)."""
     q_before, q_after, switch = O.q_plan(parse_method(cfg.method), cfg.schedule_switch)
     dt = jnp.result_type(float)
     return RunKnobs(jnp.asarray(q_before, dt), jnp.asarray(q_after, dt), jnp.asarray(switch, jnp.int32),
-                    jnp.asarray(cfg.noise_eps, dt))
+                    jnp.asarray(cfg.noise_eps, dt), jnp.asarray(cfg.lr, dt), jnp.asarray(cfg.max_grad_norm, dt),
+                    jnp.asarray(cfg.update_norm, dt))
 
 
-RUN_FIELDS = ("steps", "noise_eps", "schedule_switch", "escape_delta", "escape_window", "stop_on_escape", "seed")
+# TrainConfig fields that are data of a run (its knobs, key or host loop), not constants of the program
+RUN_FIELDS = ("steps", "noise_eps", "schedule_switch", "escape_delta", "escape_window", "stop_on_escape", "seed",
+              "lr", "max_grad_norm", "update_norm")
 
 
 def compile_key(cfg: TrainConfig) -> tuple:
     """The fields that shape the compiled program: the method's coefficient rule and every TrainConfig field
-    but the per-run ones (``RUN_FIELDS``, and the method's q). Runs with equal keys can share a trainer."""
+    but the per-run ones (``RUN_FIELDS``, and the method's q). Runs with equal keys can share a trainer,
+    and run as one batch (``Trainer.init_batch``)."""
     fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in RUN_FIELDS and k != "method"}
     return (parse_method(cfg.method).compiled_kind, *sorted(fields.items()))
 
@@ -80,15 +88,49 @@ class TrainState(NamedTuple):
 
 
 class Trainer(NamedTuple):
+    """The jitted functions of one compile key (``make_trainer``); ``*_batch`` take a leading run axis R."""
+
     init: Any
     train_chunk: Any
     evaluate: Any
     combine: Any
+    init_batch: Any
+    train_chunk_batch: Any
+    evaluate_batch: Any
 
 
 def make_optimizer(cfg: TrainConfig):
-    opt = optax.sgd(cfg.lr) if cfg.optimizer == "sgd" else optax.adam(cfg.lr)
-    return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), opt) if cfg.max_grad_norm > 0 else opt
+    """The learning-rate-free part of the optimiser: Adam's moment scaling, or the identity for SGD. The
+    learning rate, clipping and update-norm target are per-run data (``RunKnobs``, ``apply_update``)."""
+    return optax.scale_by_adam() if cfg.optimizer == "adam" else optax.identity()
+
+
+def _scale_tree(tree, factor):
+    return jax.tree.map(lambda u: u * factor.astype(u.dtype), tree)
+
+
+def apply_update(optimizer, grads, opt_state, params, knobs: RunKnobs):
+    """One optimiser step with the run's knobs: clip ĝ to global norm ``max_grad_norm`` (if > 0), apply the
+    optimiser's scaling, multiply by −lr, then rescale the update to global norm ``update_norm`` (if > 0).
+    With the knobs of ``optax.chain(clip_by_global_norm, sgd/adam)`` it is that optimiser."""
+    g_norm = optax.tree.norm(grads)
+    clip = jnp.where((knobs.max_grad_norm > 0) & (g_norm > knobs.max_grad_norm),
+                     knobs.max_grad_norm / jnp.maximum(g_norm, 1e-30), 1.0)
+    updates, opt_state = optimizer.update(_scale_tree(grads, clip), opt_state, params)
+    updates = _scale_tree(updates, -knobs.lr)
+    u_norm = optax.tree.norm(updates)
+    to_norm = jnp.where(knobs.update_norm > 0, knobs.update_norm / jnp.maximum(u_norm, 1e-30), 1.0)
+    return eqx.apply_updates(params, _scale_tree(updates, to_norm)), opt_state
+
+
+def stack_runs(trees):
+    """Stack pytrees of equal structure along a new leading run axis."""
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+
+
+def unstack_runs(tree, n: int):
+    """The ``n`` per-run pytrees of a tree with a leading run axis."""
+    return [jax.tree.map(lambda x: x[i], tree) for i in range(n)]
 
 
 def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Trainer:
@@ -125,12 +167,9 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
     def train_step(state: TrainState, _):
         key = jax.random.fold_in(state.key, state.step)
         k_prob, k_noise, k_samp, k_est = jax.random.split(key, 4)
-        probs = sample_problems(k_prob, task, b)
+        probs, clean_B, bad_B, flip_B, train_B = training_batch(task, state.key, k_prob, k_noise, b,
+                                                                state.knobs.noise_eps, cfg.train_set)
         prompt_BP = shard(probs.prompt)
-        clean_B = task.digit(probs.answer)
-        bad_B = task.digit(corrupt(task, probs.answer))
-        flip_B = jax.random.bernoulli(k_noise, state.knobs.noise_eps, (b,))
-        train_B = jnp.where(flip_B, bad_B, clean_B)
         policy_ = combine(state.params)
         if method.uses_gold_rationale:
             rationale_BMR = jnp.broadcast_to(probs.rationale[:, None], (b, m, task.rationale_len))
@@ -153,8 +192,7 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
             return (total / b).astype(jnp.float32), (logp_y_BMA, coef.advantage)
 
         grads, (logp_y_BMA, adv_BM) = jax.grad(surrogate, has_aux=True)(state.params)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        params = eqx.apply_updates(state.params, updates)
+        params, opt_state = apply_update(optimizer, grads, state.opt_state, state.params, state.knobs)
         w_BMA = jnp.exp(logp_y_BMA.astype(jnp.float32))
         metrics = {
             "mean_P": w_BMA[..., 0].mean(),
@@ -175,7 +213,30 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
     def evaluate(params, seed: int | None = None):
         return held_out(params, eval_key(cfg.seed if seed is None else seed))
 
-    return Trainer(init, train_chunk, evaluate, combine)
+    def init_batch(policies, run_cfgs, run_mesh=None):
+        """The states of R runs (one policy and one TrainConfig each, all of this trainer's compile key)
+        stacked along a leading run axis, which ``run_mesh`` (``sharding.run_mesh``) shards over its
+        devices (R must then be a multiple of its size)."""
+        if len(policies) != len(run_cfgs) or not run_cfgs:
+            raise ValueError(f"init_batch needs one policy per run config; got {len(policies)} and {len(run_cfgs)}")
+        keys = {compile_key(c) for c in run_cfgs}
+        if keys != {compile_key(cfg)}:
+            names = sorted({c.method for c in run_cfgs})
+            raise ValueError(f"runs with different compile keys cannot share a batch (methods {', '.join(names)}); "
+                             f"group runs by trainer.compile_key")
+        return shard_runs(stack_runs([init(p, c) for p, c in zip(policies, run_cfgs)]), run_mesh)
+
+    @eqx.filter_jit
+    def train_chunk_batch(states: TrainState):
+        return jax.vmap(lambda s: jax.lax.scan(train_step, s, None, length=cfg.chunk))(states)
+
+    batched_held_out = eqx.filter_jit(jax.vmap(held_out))
+
+    def evaluate_batch(params, seeds):
+        """Held-out metrics of R runs (``params`` with a leading run axis, one seed each): dict of (R,) arrays."""
+        return batched_held_out(params, jnp.stack([eval_key(s) for s in seeds]))
+
+    return Trainer(init, train_chunk, evaluate, combine, init_batch, train_chunk_batch, evaluate_batch)
 
 
 def first_crossing(values, threshold, window: int = 1) -> int | None:

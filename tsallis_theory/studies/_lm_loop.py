@@ -4,6 +4,9 @@
 * ``train``: a run of ``cfg.steps`` steps on a trainer (``lm.trainer``), evaluating on held-out prompts
   between chunks and checkpointing the train state there, so that an interrupted run continues from its
   last chunk (and repeats an uninterrupted one bit for bit).
+* ``train_batch``: the same for R runs of one compile key at once, as one program with a leading run axis
+  (``Trainer.init_batch``), optionally sharded over devices (``sharding.run_mesh``); one checkpoint holds
+  the batch's state, so an interrupted batch continues from its last chunk.
 * ``BaseBuilder``: the two stages of the base-checkpoint procedure (``lm.base``), each writing the base
   checkpoints it keeps; stage B starts from stage A's checkpoint.
 * ``Trainers``: the compiled trainers of a study, one per ``compile_key`` (one per coefficient rule).
@@ -58,20 +61,75 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
                disable=not progress)
     while done < cfg.steps and not (cfg.stop_on_escape and history["escape_step"] is not None):
         state, metrics = trainer.train_chunk(state)
-        for k, v in metrics.items():
-            history["steps"].setdefault(k, []).extend(float(x) for x in v)
         done = int(state.step)
-        history["evals"].append({"step": done,
-                                 **{k: float(v) for k, v in trainer.evaluate(state.params, cfg.seed).items()}})
-        if history["escape_step"] is None:
-            hit = first_crossing(history["steps"]["mean_P"], cfg.escape_delta, cfg.escape_window)
-            history["escape_step"] = None if hit is None else hit + 1
+        _record_chunk(history, metrics, trainer.evaluate(state.params, cfg.seed), done, cfg)
         if checkpoint is not None:
             C.save(checkpoint, state, config, kind="train", extra=history)
         bar.update(cfg.chunk)
         bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
     bar.close()
     return trainer.combine(state.params), history
+
+
+def _record_chunk(history: dict[str, Any], metrics: dict[str, Any], evals: dict[str, Any], step: int,
+                  cfg: TrainConfig) -> None:
+    """Append one chunk's per-step metrics and its held-out evaluation to ``history``; update the escape step."""
+    for k, v in metrics.items():
+        history["steps"].setdefault(k, []).extend(float(x) for x in v)
+    history["evals"].append({"step": step, **{k: float(v) for k, v in evals.items()}})
+    if history["escape_step"] is None:
+        hit = first_crossing(history["steps"]["mean_P"], cfg.escape_delta, cfg.escape_window)
+        history["escape_step"] = None if hit is None else hit + 1
+
+
+def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, policy_descs: list[dict[str, Any]],
+                trainer: Trainer, checkpoint=None, run_mesh=None, progress: bool = True,
+                desc: str = "batch") -> list[dict[str, Any]]:
+    """Run R runs (``cfgs[i]`` from ``policies[i]``, all of ``trainer``'s compile key and one budget) as one
+    program with a leading run axis; returns one history per run, as ``train`` does.
+
+    ``run_mesh`` shards the run axis over its devices (the batch is padded with copies of its last run to a
+    multiple of the device count; they are dropped). Resumes from ``checkpoint`` (the batch's state and
+    histories after its last chunk) when it exists; a checkpoint of another batch raises ValueError."""
+    from tqdm.auto import tqdm
+
+    from tsallis_theory.lm.sharding import pad_runs
+
+    n = len(cfgs)
+    steps = {(c.steps, c.chunk) for c in cfgs}
+    if len(steps) != 1:
+        raise ValueError(f"the runs of a batch need one budget and chunk; got (steps, chunk) {sorted(steps)}")
+    total = cfgs[0].steps
+    size = 1 if run_mesh is None else run_mesh.size
+    pcfgs, ppols = pad_runs(cfgs, size), pad_runs(policies, size)
+    state = trainer.init_batch(ppols, pcfgs, run_mesh)
+    histories = [{"steps": {}, "evals": [], "escape_step": None} for _ in range(n)]
+    config = {"runs": [run_config(task, c, d) for c, d in zip(cfgs, policy_descs)], "devices": size}
+    if checkpoint is not None and C.exists(checkpoint):
+        state, extra = C.load(checkpoint, state, config, kind="train-batch")
+        histories = extra["histories"]
+    seeds = [c.seed for c in pcfgs]
+
+    def evaluate(st):
+        ev = trainer.evaluate_batch(st.params, seeds)
+        return [{k: v[i] for k, v in ev.items()} for i in range(n)]
+
+    if not histories[0]["evals"]:
+        for h, ev in zip(histories, evaluate(state)):
+            h["evals"].append({"step": 0, **{k: float(v) for k, v in ev.items()}})
+    done = int(state.step[0])
+    bar = tqdm(total=total, initial=min(done, total), desc=desc, unit="step", leave=False, disable=not progress)
+    while done < total and not all(c.stop_on_escape and h["escape_step"] is not None
+                                   for c, h in zip(cfgs, histories)):
+        state, metrics = trainer.train_chunk_batch(state)
+        done = int(state.step[0])
+        for i, (h, ev) in enumerate(zip(histories, evaluate(state))):
+            _record_chunk(h, {k: v[i] for k, v in metrics.items()}, ev, done, cfgs[i])
+        if checkpoint is not None:
+            C.save(checkpoint, state, config, kind="train-batch", extra={"histories": histories})
+        bar.update(cfgs[0].chunk)
+    bar.close()
+    return histories
 
 
 def remove_checkpoint(path) -> None:
@@ -146,7 +204,7 @@ class BaseBuilder:
         from tsallis_theory.lm.base import init_model, warm_stage
 
         model = init_model(self.task, self.model_cfg, self.pre)
-        stage = warm_stage(self.task, model, self.pre, self._measure_fn(model))
+        stage = warm_stage(self.task, model, self.pre, self._measure_fn(model), strict=self.strict)
         return self._run(stage, self.pre.warm_steps, "pretrain stage A", "rationale_acc")
 
     def cold(self) -> list[dict[str, Any]]:

@@ -4,16 +4,16 @@ method trained from them; one result row per base and per run (docs/lm.md).
 Presets (``PRESETS``; ``DEFAULT_PRESET = "smoke"``):
 
     smoke   seconds: a 1-layer model on the smallest task; used by the tests
-    cpu     the full small study on 2 CPU cores (about 30 minutes; resumable)
-    gpu     the cpu study's recipe on a larger model, longer chains, M = 32 (on CPU only with --max-steps)
+    cpu     the full small study on 2 CPU cores (about 35 minutes; resumable)
+    gpu     the cpu study's experiments on a larger model, longer chains, M = 32 (on CPU only with --max-steps)
 
 Unlike the other studies, which write one file ``<out>/<study>.jsonl``, an LM study is a folder
 ``<out>/lm_<preset>/`` (``study_dir``), because it has two kinds of rows and model checkpoints:
 
-    bases.jsonl    one row per base checkpoint ("warm", "cold-<target>") with its measured p0; two tasks,
-                   pretraining stage A and stage B (``base_tasks``)
-    runs.jsonl     one row per run, keyed by (experiment, base, method, seed) (``tasks``): escape step,
-                   held-out metrics per chunk, per-step mean P, contamination, max advantage and ‖ĝ‖
+    bases.jsonl    one row per base checkpoint ("warm-<target>", "warm", "cold-<target>") with its measured
+                   p0; two tasks, pretraining stage A and stage B (``base_tasks``)
+    runs.jsonl     one row per run, keyed by (experiment, arm, base, method, seed) (``tasks``, ``run_row``):
+                   escape step, held-out metrics per chunk, per-step mean P, contamination, max advantage, ‖ĝ‖
     checkpoints/   bases/<name> (the base models) and runs/<run> (the train state of the run in progress);
                    ``--ckpt`` puts them elsewhere
 
@@ -36,7 +36,8 @@ from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TrainConfig, T
 from tsallis_theory.lm.methods import ALL_METHODS, parse_method
 from tsallis_theory.results import ResultsFile, Task, run_tasks
 
-KEY_FIELDS = ("experiment", "base", "method", "seed")  # what identifies a run (its task key)
+KEY_FIELDS = ("experiment", "arm", "base", "method", "seed")  # what identifies a run (its task key)
+DESIGN = 2  # the experiment design the rows come from (rows without it are from design 1: docs/lm.md)
 RUNS, BASES, CHECKPOINTS = "runs.jsonl", "bases.jsonl", "checkpoints"
 
 
@@ -55,7 +56,7 @@ class Config:
     model: TransformerConfig = field(default=TransformerConfig(d_model=16, n_layers=1, n_heads=2, d_ff=32),
                                      metadata=_help("the transformer architecture", flag=False))
     pretrain: PretrainConfig = field(default=PretrainConfig(
-        warm_steps=20, warm_max_steps=20, cold_max_steps=20, p0_targets=(0.3,), measure_every=10,
+        warm_steps=20, warm_max_steps=20, cold_max_steps=20, p0_targets=(0.3,), warm_p0_targets=(0.05,), measure_every=10,
         measure_prompts=16, measure_k=2, batch=16, lr_cold=3e-3), metadata=_help(
         "the base-checkpoint procedure (its p0_targets name the cold bases)", flag=False))
     train: TrainConfig = field(default=TrainConfig(
@@ -65,24 +66,44 @@ class Config:
     seeds: tuple[int, ...] = field(default=(0,), metadata=_help("training seeds per (base, method)"))
     cold_methods: tuple[str, ...] = field(default=("grpo", "garl-1"), metadata=_help(
         "LM-COLD methods, run from every cold base", metavar="METHOD"))
-    cold_steps: int = field(default=4, metadata=_help("LM-COLD budget in steps (a run stops once escaped)"))
+    cold_steps: int = field(default=4, metadata=_help(
+        "LM-COLD budget in steps (every run continues to it; the escape step is recorded on the way)"))
     cold_side_methods: tuple[str, ...] = field(default=(), metadata=_help(
         "further LM-COLD methods, run only from the cold_side_bases (after the rest of a seed)",
         metavar="METHOD"))
     cold_side_bases: tuple[str, ...] = field(default=(), metadata=_help(
         "the cold bases of the cold_side_methods (cold-<target>)", metavar="BASE"))
-    warm_methods: tuple[str, ...] = field(default=("paft-0.75",), metadata=_help(
-        "LM-WARM methods, run from the warm base", metavar="METHOD"))
+    warm_methods: tuple[str, ...] = field(default=("paft-0.75", "garl-1"), metadata=_help(
+        "LM-WARM methods, run from the warm_base in every arm", metavar="METHOD"))
+    warm_base: str = field(default="warm-0.05", metadata=_help(
+        "the base LM-WARM starts from (warm-<target>: a partly trained reasoner)", metavar="BASE"))
     warm_steps: int = field(default=4, metadata=_help("LM-WARM budget in steps"))
+    warm_lrs: tuple[float, ...] = field(default=(0.01,), metadata=_help(
+        "LM-WARM learning rates of plain SGD (arms sgd-<lr>)", metavar="LR"))
+    warm_adam_lrs: tuple[float, ...] = field(default=(), metadata=_help(
+        "LM-WARM learning rates of Adam (arms adam-<lr>)", metavar="LR"))
+    warm_update_norms: tuple[float, ...] = field(default=(0.05,), metadata=_help(
+        "LM-WARM update norms matched across methods (arms norm-<τ>: SGD with every update rescaled to norm τ)",
+        metavar="TAU"))
     noise_methods: tuple[str, ...] = field(default=("schedule",), metadata=_help(
-        "LM-NOISE methods, trained on labels flipped at rate noise_eps", metavar="METHOD"))
+        "LM-NOISE methods on the fixed training set with a fixed flipped subset (arm fixed)", metavar="METHOD"))
+    noise_fresh_methods: tuple[str, ...] = field(default=("garl-1",), metadata=_help(
+        "LM-NOISE methods on fresh problems flipped afresh at every draw (arm fresh)", metavar="METHOD"))
     noise_steps: int = field(default=4, metadata=_help("LM-NOISE budget in steps"))
-    noise_eps: float = field(default=0.2, metadata=_help("LM-NOISE label-flip rate ε, in [0, 0.5)"))
+    noise_eps: float = field(default=0.1, metadata=_help("LM-NOISE label-flip rate ε, in [0, 0.5)"))
+    noise_train_set: int = field(default=16, metadata=_help(
+        "LM-NOISE fixed training set size N (examples; its flipped subset is fixed)"))
     noise_base: str = field(default="warm", metadata=_help(
         "the base LM-NOISE starts from (warm or cold-<target>)", metavar="BASE"))
     max_steps: int | None = field(default=None, metadata=_help(
-        "cap every training and pretraining stage at this many steps (a quick check of a preset; bases "
-        "not reached are skipped); None: no cap", flag=False))
+        "cap every training and pretraining stage at this many steps, and every evaluation and p0 "
+        "measurement at QUICK_PROMPTS prompts (a quick check of a preset; a base not reached is stood in by "
+        "the end of stage A); None: no cap", flag=False))
+    batch_runs: int = field(default=4, metadata=_help(
+        "most runs trained at once as one compiled program with a leading run axis (runs of one compile key "
+        "and budget; the axis is sharded over every device); 1: one run at a time; 0: automatic (one at a "
+        "time on a CPU, where a single run already keeps the cores busy, 64 on an accelerator). Execution "
+        "only: the rows are the same either way"))
 
     def validate(self) -> None:
         """One-line ValueErrors naming the bad field (the nested configs validate themselves)."""
@@ -90,7 +111,7 @@ class Config:
             raise ValueError(f"name must be a non-empty word (it names the folder lm_<name>); got {self.name!r}")
         if not self.seeds or any(int(s) != s or s < 0 for s in self.seeds):
             raise ValueError(f"seeds must be one or more integers >= 0; got {self.seeds}")
-        for f in ("cold_methods", "cold_side_methods", "warm_methods", "noise_methods"):
+        for f in ("cold_methods", "cold_side_methods", "warm_methods", "noise_methods", "noise_fresh_methods"):
             for m in getattr(self, f):
                 try:
                     parse_method(m)
@@ -101,49 +122,66 @@ class Config:
                 raise ValueError(f"{f} must be >= 1; got {getattr(self, f)}")
         if not 0.0 <= self.noise_eps < 0.5:
             raise ValueError(f"noise_eps must be in [0, 0.5); got {self.noise_eps}")
+        if int(self.noise_train_set) < 1:
+            raise ValueError(f"noise_train_set must be >= 1; got {self.noise_train_set}")
+        for f in ("warm_lrs", "warm_adam_lrs", "warm_update_norms"):
+            if any(not 0 < float(x) <= 10 for x in getattr(self, f)):
+                raise ValueError(f"{f} must hold values in (0, 10]; got {getattr(self, f)}")
+        if not (self.warm_lrs or self.warm_adam_lrs or self.warm_update_norms):
+            raise ValueError("warm_lrs, warm_adam_lrs and warm_update_norms are all empty; LM-WARM needs an arm")
         bases = self.pretrain.base_names()
-        for f, names in (("noise_base", (self.noise_base,)), ("cold_side_bases", self.cold_side_bases)):
+        for f, names in (("noise_base", (self.noise_base,)), ("warm_base", (self.warm_base,)),
+                         ("cold_side_bases", self.cold_side_bases)):
             for b in names:
-                if b not in bases or (f == "cold_side_bases" and b == "warm"):
+                if b not in bases or (f == "cold_side_bases" and not b.startswith("cold-")):
                     raise ValueError(f"{f}: unknown base {b!r}; the bases are {', '.join(bases)}")
+        if int(self.batch_runs) < 0:
+            raise ValueError(f"batch_runs must be >= 0 (1: one run at a time, 0: automatic); got {self.batch_runs}")
         if self.max_steps is not None and int(self.max_steps) < 1:
             raise ValueError(f"max_steps must be >= 1 (or None: no cap); got {self.max_steps}")
 
 
 DEFAULT_PRESET = "smoke"
+NOISE_CHUNK = 50  # LM-NOISE evaluates every 50 steps (it reads the per-step series; held-out only gates)
+WARM_P0 = 0.45  # the LM-WARM base: the first stage-A model with measured p0 >= this (docs/lm.md)
+COLD_SIDE = ("paft-1", "paft-0.75")  # LM-COLD side methods: PAFT beside GARL at equal q, same seeds
+# LM-NOISE and LM-WARM of the cpu and gpu presets (docs/lm.md, "Experiments"): the same design on both
+EXPERIMENTS: dict[str, Any] = dict(
+    warm_methods=("rb-rloo", "garl-0.25", "garl-0.75", "garl-1", "paft-0.75", "paft-1", "grpo"),
+    warm_base=f"warm-{WARM_P0:g}", warm_steps=260, warm_lrs=(5e-4, 1e-3, 2e-3), warm_adam_lrs=(1e-4,),
+    warm_update_norms=(0.02,),
+    noise_methods=("rb-rloo", "garl-0.75", "garl-1", "schedule"), noise_fresh_methods=("rb-rloo", "garl-1"),
+    noise_steps=1600, noise_eps=0.1, noise_train_set=128, noise_base="cold-0.3",
+)
 PRESETS: dict[str, Config] = {
     "smoke": Config(),
     "cpu": Config(
-        name="cpu",
+        name="cpu", batch_runs=0,
         task=TaskConfig(modulus=5, chain_length=3),
         model=TransformerConfig(d_model=64, n_layers=2, n_heads=4, d_ff=256),
-        pretrain=PretrainConfig(cold_max_steps=5000),
+        pretrain=PretrainConfig(cold_max_steps=5000, warm_p0_targets=(WARM_P0,), p0_targets=(0.3, 0.1, 0.01, 0.001)),
         train=TrainConfig(batch_prompts=8, group_size=8, lr=3e-4, max_grad_norm=100.0, chunk=20,
                           eval_prompts=128, eval_k=8, schedule_switch=60),
         seeds=(0, 1, 2),
         cold_methods=ALL_METHODS[:6], cold_steps=300,
-        cold_side_methods=ALL_METHODS[6:], cold_side_bases=("cold-0.03", "cold-0.001"),
-        warm_methods=("grpo", "rb-rloo", "garl-0.25", "garl-0.75", "paft-0.25", "paft-0.75"), warm_steps=400,
-        noise_methods=("rb-rloo", "garl-0.25", "garl-0.5", "garl-0.75", "garl-1", "schedule"), noise_steps=400,
-        noise_base="cold-0.3",
+        cold_side_methods=COLD_SIDE, cold_side_bases=("cold-0.01", "cold-0.001"),
+        **EXPERIMENTS,
     ),
     "gpu": Config(
         # The cpu study's RL recipe (SGD, lr, clipping, budgets, switch step) on a 31x larger model, longer
         # chains (7^5 problems, 4 latent steps) and 32 rollouts per prompt as in the paper; minutes on one
         # GPU (docs/lm.md), hours on 2 CPU cores (check it there with --max-steps).
-        name="gpu",
+        name="gpu", batch_runs=0,
         task=TaskConfig(modulus=7, chain_length=5),
-        model=TransformerConfig(d_model=256, n_layers=4, n_heads=8, d_ff=1024),
+        model=TransformerConfig(d_model=512, n_layers=8, n_heads=8, d_ff=2048, dtype="bfloat16"),
         pretrain=PretrainConfig(warm_steps=1000, warm_max_steps=20000, cold_max_steps=20000, batch=256,
-                                measure_prompts=512),
-        train=TrainConfig(batch_prompts=32, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=25,
-                          eval_prompts=512, eval_k=16, schedule_switch=60),
+                                measure_prompts=512, warm_p0_targets=(WARM_P0,)),
+        train=TrainConfig(batch_prompts=8, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=20,
+                          eval_prompts=256, eval_k=8, schedule_switch=60),
         seeds=(0, 1, 2),
         cold_methods=ALL_METHODS[:6], cold_steps=300,
-        cold_side_methods=ALL_METHODS[6:], cold_side_bases=("cold-0.03", "cold-0.001"),
-        warm_methods=("grpo", "rb-rloo", "garl-0.25", "garl-0.75", "paft-0.25", "paft-0.75"), warm_steps=400,
-        noise_methods=("rb-rloo", "garl-0.25", "garl-0.5", "garl-0.75", "garl-1", "schedule"), noise_steps=400,
-        noise_base="cold-0.3",
+        cold_side_methods=COLD_SIDE, cold_side_bases=("cold-0.03", "cold-0.001"),
+        **EXPERIMENTS,
     ),
 }
 
@@ -175,43 +213,95 @@ def figure_prefix(name: str) -> str | None:
 
 
 # ---- the plan ------------------------------------------------------------------------------------------------
+QUICK_PROMPTS = 32  # held-out prompts of every evaluation and p0 measurement under max_steps (a quick check)
+
+
 def pretrain_of(cfg: Config) -> PretrainConfig:
-    """The pretraining procedure with its stages capped at ``cfg.max_steps``."""
+    """The pretraining procedure with its stages capped at ``cfg.max_steps`` (and its p0 measurements at
+    ``QUICK_PROMPTS`` prompts)."""
     pre, cap = cfg.pretrain, cfg.max_steps
     if cap is None:
         return pre
     return dataclasses.replace(pre, warm_steps=min(pre.warm_steps, cap), warm_max_steps=min(pre.warm_max_steps, cap),
-                               cold_max_steps=min(pre.cold_max_steps, cap))
+                               cold_max_steps=min(pre.cold_max_steps, cap),
+                               measure_prompts=min(pre.measure_prompts, QUICK_PROMPTS))
+
+
+def warm_arms(cfg: Config) -> list[tuple[str, dict[str, Any]]]:
+    """LM-WARM's arms as (name, TrainConfig overrides): sgd-<lr> (plain SGD), adam-<lr> (Adam) and norm-<τ>
+    (SGD with every update rescaled to norm τ, matched across methods; its lr is unused)."""
+    return ([(f"sgd-{lr:g}", {"lr": float(lr), "optimizer": "sgd"}) for lr in cfg.warm_lrs]
+            + [(f"adam-{lr:g}", {"lr": float(lr), "optimizer": "adam"}) for lr in cfg.warm_adam_lrs]
+            + [(f"norm-{t:g}", {"optimizer": "sgd", "update_norm": float(t)}) for t in cfg.warm_update_norms])
 
 
 def plan(cfg: Config, methods: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
-    """Every run of the study, in order: (experiment, base, method, seed, steps, noise_eps).
+    """Every run of the study, in order: its key (experiment, arm, base, method, seed), its budget ``steps``,
+    ``noise_eps`` and ``train`` (the TrainConfig fields it sets beyond the template ``cfg.train``; ``train_config``).
 
-    Order: seed by seed, and within a seed LM-COLD core methods over every cold base, LM-NOISE, LM-WARM,
-    then the LM-COLD side methods, so that a study cut short holds whole seeds, with the rows the three
-    checks need most first. ``methods`` keeps only those methods (ValueError for an unknown one)."""
+    Arms: "" for LM-COLD; "fixed" (a fixed training set of ``noise_train_set`` examples with a fixed flipped
+    subset) and "fresh" (fresh problems flipped afresh at every draw) for LM-NOISE; ``warm_arms`` for LM-WARM.
+    Order: LM-COLD core methods over every cold base, LM-NOISE, LM-WARM arm by arm, then the LM-COLD side
+    methods; within a group method by method and seed by seed, so that consecutive runs share a compiled
+    trainer (its ``compile_key``). ``methods`` keeps only those methods (ValueError for an unknown one)."""
     keep = None if methods is None else {parse_method(m).name for m in methods}
     runs = []
     cold_bases = [cold_base_name(t) for t in cfg.pretrain.p0_targets]
-    for seed in cfg.seeds:
-        for exp, bases, meths, steps, eps in (
-            ("cold", cold_bases, cfg.cold_methods, cfg.cold_steps, 0.0),
-            ("noise", [cfg.noise_base], cfg.noise_methods, cfg.noise_steps, cfg.noise_eps),
-            ("warm", ["warm"], cfg.warm_methods, cfg.warm_steps, 0.0),
-            ("cold", list(cfg.cold_side_bases), cfg.cold_side_methods, cfg.cold_steps, 0.0),
-        ):
-            for method in meths:
-                if keep is not None and parse_method(method).name not in keep:
-                    continue
+    noisy = {"noise_eps": cfg.noise_eps, "chunk": NOISE_CHUNK}
+    groups = [("cold", "", cold_bases, cfg.cold_methods, cfg.cold_steps, {}),
+              ("noise", "fixed", [cfg.noise_base], cfg.noise_methods, cfg.noise_steps,
+               {**noisy, "train_set": int(cfg.noise_train_set)}),
+              ("noise", "fresh", [cfg.noise_base], cfg.noise_fresh_methods, cfg.noise_steps, noisy)]
+    groups += [("warm", arm, [cfg.warm_base], cfg.warm_methods, cfg.warm_steps, over) for arm, over in warm_arms(cfg)]
+    groups.append(("cold", "", list(cfg.cold_side_bases), cfg.cold_side_methods, cfg.cold_steps, {}))
+    for exp, arm, bases, meths, steps, over in groups:
+        for method in meths:
+            if keep is not None and parse_method(method).name not in keep:
+                continue
+            for seed in cfg.seeds:
                 for base in bases:
-                    runs.append({"experiment": exp, "base": base, "method": method, "seed": seed,
-                                 "steps": steps, "noise_eps": eps})
+                    runs.append({"experiment": exp, "arm": arm, "base": base, "method": method, "seed": seed,
+                                 "steps": steps, "noise_eps": over.get("noise_eps", 0.0),
+                                 "train": {k: v for k, v in over.items() if k != "chunk" or v < steps}})
     return runs
+
+
+def train_config(cfg: Config, spec: dict[str, Any]) -> TrainConfig:
+    """The TrainConfig of the run ``spec`` (an entry of ``plan``): the template ``cfg.train`` with the run's
+    method, seed, budget (capped at ``cfg.max_steps``) and its arm's fields; every run goes to its full budget."""
+    steps = spec["steps"] if cfg.max_steps is None else min(spec["steps"], cfg.max_steps)
+    over = {"noise_eps": spec["noise_eps"], **spec["train"]}
+    chunk = min(int(over.pop("chunk", cfg.train.chunk)), steps)
+    if cfg.max_steps is not None:
+        over["eval_prompts"] = min(cfg.train.eval_prompts, QUICK_PROMPTS)
+    return dataclasses.replace(cfg.train, method=spec["method"], steps=steps, seed=spec["seed"], chunk=chunk,
+                               stop_on_escape=False, **over)
 
 
 def run_key(spec: dict[str, Any]) -> dict[str, Any]:
     """A run's task key: its identifying fields (``KEY_FIELDS``)."""
     return {f: spec[f] for f in KEY_FIELDS}
+
+
+GRPO_CONVENTION = "trl"  # lm.objectives.GRPO_CONVENTION, named in every GRPO row (no JAX import here)
+
+
+def run_row(cfg: Config, spec: dict[str, Any], train_cfg: TrainConfig, p0: float, hist: dict[str, Any],
+            wall_s: float, stand_in: str | None = None) -> dict[str, Any]:
+    """The result row of a finished run: its key, design, q, the base's p0, its training settings, the escape
+    step (first step whose mean P over ``escape_window`` steps reaches δ), held-out metrics per chunk
+    (``evals``, ``final``) and the per-step series (mean P and contamination on the training draws, largest
+    advantage, ‖ĝ‖)."""
+    return {**run_key(spec), "design": DESIGN, "q": parse_method(spec["method"]).q, "p0": p0,
+            "noise_eps": train_cfg.noise_eps, "train_set": train_cfg.train_set, "lr": train_cfg.lr,
+            "optimizer": train_cfg.optimizer, "update_norm": train_cfg.update_norm,
+            "budget": train_cfg.steps, "steps_run": len(hist["steps"]["mean_P"]),
+            "escape_step": hist["escape_step"], "escape_delta": train_cfg.escape_delta,
+            "escape_window": train_cfg.escape_window, "final": hist["evals"][-1], "evals": hist["evals"],
+            "wall_s": round(wall_s, 2),
+            **{k: _round(hist["steps"][k]) for k in ("mean_P", "contamination", "max_advantage", "grad_norm")},
+            **({"grpo_convention": GRPO_CONVENTION} if parse_method(spec["method"]).kind == "grpo" else {}),
+            **({"base_stand_in": stand_in} if stand_in else {})}
 
 
 def _bases_config(cfg: Config) -> dict[str, Any]:
@@ -234,44 +324,110 @@ def _round(xs, digits=5):
     return [float(f"{x:.{digits}g}") for x in xs]
 
 
+EXECUTION_FIELDS = ("batch_runs",)  # Config fields that change how runs execute, never their rows
+AUTO_BATCH = {"cpu": 1}  # batch_runs = 0 on a backend: one run at a time on CPU (bench_lm.py), else 64
+
+
+def batch_size(cfg: Config) -> int:
+    """The number of runs per batch: ``cfg.batch_runs``, or for 0 the automatic size for JAX's backend."""
+    if int(cfg.batch_runs) > 0:
+        return int(cfg.batch_runs)
+    import jax
+
+    return AUTO_BATCH.get(jax.default_backend(), 64)
+
+
+def results_config(cfg: Config) -> dict[str, Any]:
+    """The config stored with the run rows: every field but the ``EXECUTION_FIELDS``, so that a study resumes
+    under another batch size."""
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in EXECUTION_FIELDS}
+
+
+def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``specs`` grouped into batches that run as one program: runs of one compile key and budget
+    (``trainer.compile_key``), at most ``cfg.batch_runs`` each, in order of first appearance in ``specs``."""
+    from tsallis_theory.lm.trainer import compile_key
+
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for spec in specs:
+        tc = train_config(cfg, spec)
+        groups.setdefault((compile_key(tc), tc.steps, tc.chunk), []).append(spec)
+    size = batch_size(cfg)
+    return [g[i:i + size] for g in groups.values() for i in range(0, len(g), size)]
+
+
 def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[str, ...] | None = None,
-          progress: bool = True) -> list[Task]:
+          progress: bool = True, done: frozenset = frozenset(), run_mesh=None) -> list[Task]:
     """One task per run of ``plan(cfg, methods)`` whose base is among ``bases`` (the base rows; a base not
-    reached under ``max_steps`` skips its runs); its row is the run's result."""
+    reached under ``max_steps`` skips its runs); its row is the run's result.
+
+    The runs not in ``done`` (``results.task_id`` of finished runs) are trained in ``batches``: the first
+    task of a batch trains all of its runs at once (``_lm_loop.train_batch``, the run axis sharded over
+    ``run_mesh``), and each task returns its own run's row, so every finished run is written and marked
+    on its own. With ``batch_runs`` = 1 each run trains alone (``_lm_loop.train``)."""
+    from tsallis_theory.lm.checkpoints import fingerprint
+    from tsallis_theory.results import task_id
     from tsallis_theory.studies import _lm_loop as loop
 
     by_name = {b["name"]: b for b in bases}
+    if cfg.max_steps is not None and "warm" in by_name:
+        # a quick check of a preset: a base not reached within max_steps is stood in by the end of stage A, so
+        # that every run of the plan still executes (its row names the stand-in)
+        by_name = {**{name: {**by_name["warm"], "stand_in": "warm"} for name in cfg.pretrain.base_names()}, **by_name}
     pre = pretrain_of(cfg)
     trainers = loop.Trainers(cfg.task)
     policies: dict[str, Any] = {}
     ckpt_dir = Path(ckpt_dir)
 
+    def policy_of(base):
+        base = by_name[base].get("stand_in", base)
+        if base not in policies:
+            policies[base], _ = loop.load_base(loop.base_path(ckpt_dir, base), cfg.task, cfg.model, pre)
+        return policies[base]
+
+    def desc_of(spec):
+        return {"base": spec["base"], "study": cfg.name}
+
+    def name_of(spec):
+        return "-".join(str(spec[f]) for f in KEY_FIELDS if spec[f] != "")
+
     def compute(spec):
-        steps = spec["steps"] if cfg.max_steps is None else min(spec["steps"], cfg.max_steps)
-        train_cfg = dataclasses.replace(cfg.train, method=spec["method"], steps=steps, noise_eps=spec["noise_eps"],
-                                        chunk=min(cfg.train.chunk, steps), seed=spec["seed"],
-                                        stop_on_escape=spec["experiment"] == "cold")
-        if spec["base"] not in policies:
-            policies[spec["base"]], _ = loop.load_base(loop.base_path(ckpt_dir, spec["base"]), cfg.task, cfg.model, pre)
-        policy = policies[spec["base"]]
-        run_name = "-".join(str(spec[f]) for f in KEY_FIELDS)
-        ckpt = ckpt_dir / "runs" / run_name
+        train_cfg = train_config(cfg, spec)
+        policy = policy_of(spec["base"])
+        ckpt = ckpt_dir / "runs" / name_of(spec)
         started = time.perf_counter()
-        _, hist = loop.train(cfg.task, train_cfg, policy, policy_desc={"base": spec["base"], "study": cfg.name},
-                             checkpoint=ckpt, trainer=trainers.get(train_cfg, policy), progress=progress,
-                             desc=run_name)
-        final = hist["evals"][-1]
-        row = {**run_key(spec), "q": parse_method(spec["method"]).q, "p0": by_name[spec["base"]]["p0"],
-               "noise_eps": spec["noise_eps"], "budget": steps, "steps_run": len(hist["steps"]["mean_P"]),
-               "escape_step": hist["escape_step"], "escape_delta": train_cfg.escape_delta,
-               "escape_window": train_cfg.escape_window, "final": final, "evals": hist["evals"],
-               "wall_s": round(time.perf_counter() - started, 2),
-               "mean_P": _round(hist["steps"]["mean_P"]), "contamination": _round(hist["steps"]["contamination"]),
-               "max_advantage": _round(hist["steps"]["max_advantage"]), "grad_norm": _round(hist["steps"]["grad_norm"])}
+        _, hist = loop.train(cfg.task, train_cfg, policy, policy_desc=desc_of(spec), checkpoint=ckpt,
+                             trainer=trainers.get(train_cfg, policy), progress=progress, desc=name_of(spec))
+        row = run_row(cfg, spec, train_cfg, by_name[spec["base"]]["p0"], hist, time.perf_counter() - started,
+                      stand_in=by_name[spec["base"]].get("stand_in"))
         loop.remove_checkpoint(ckpt)  # the row holds the run now
         return [row]
 
-    return [(run_key(spec), lambda spec=spec: compute(spec)) for spec in plan(cfg, methods) if spec["base"] in by_name]
+    finished: dict[str, dict[str, Any]] = {}  # rows of trained batches, until their task hands them over
+
+    def compute_batch(batch, spec):
+        tid = task_id(run_key(spec))
+        if tid not in finished:
+            cfgs = [train_config(cfg, s) for s in batch]
+            pols = [policy_of(s["base"]) for s in batch]
+            ckpt = ckpt_dir / "runs" / f"batch-{fingerprint([run_key(s) for s in batch])}"
+            started = time.perf_counter()
+            hists = loop.train_batch(cfg.task, cfgs, pols, policy_descs=[desc_of(s) for s in batch],
+                                     trainer=trainers.get(cfgs[0], pols[0]), checkpoint=ckpt, run_mesh=run_mesh,
+                                     progress=progress, desc=f"{len(batch)} runs: {name_of(batch[0])} ...")
+            wall = (time.perf_counter() - started) / len(batch)
+            for s, c, h in zip(batch, cfgs, hists):
+                finished[task_id(run_key(s))] = run_row(cfg, s, c, by_name[s["base"]]["p0"], h, wall,
+                                                        stand_in=by_name[s["base"]].get("stand_in"))
+            loop.remove_checkpoint(ckpt)
+        return [finished.pop(tid)]
+
+    specs = [spec for spec in plan(cfg, methods) if spec["base"] in by_name]
+    if batch_size(cfg) == 1:
+        return [(run_key(spec), lambda spec=spec: compute(spec)) for spec in specs]
+    todo = [spec for spec in specs if task_id(run_key(spec)) not in done]
+    return [(run_key(spec), lambda b=batch, spec=spec: compute_batch(b, spec))
+            for batch in batches(cfg, todo) for spec in batch]
 
 
 def _check_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir, path: Path) -> None:
@@ -285,17 +441,25 @@ def _check_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir, path: Path) -
 
 
 def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods: tuple[str, ...] | None = None,
-        ckpt=None) -> list[dict[str, Any]]:
+        ckpt=None, run_mesh=None) -> list[dict[str, Any]]:
     """Build (or reuse) the bases, then run (or resume) every run of ``plan(cfg, methods)``; returns the run
     rows of ``<out>/lm_<name>/runs.jsonl``. ``ckpt``: the checkpoint folder (default ``<out>/lm_<name>/checkpoints``).
-    """
+    ``run_mesh`` (``sharding.run_mesh()``): shard each batch of runs over its devices (default: every device
+    when there are several, else none)."""
+    if run_mesh is None:
+        import jax
+
+        if len(jax.devices()) > 1:
+            from tsallis_theory.lm.sharding import run_mesh as all_devices
+
+            run_mesh = all_devices()
     cfg.validate()
     if methods is not None:
         plan(cfg, methods)  # ValueError for an unknown method, before any work
     folder = study_dir(out, cfg.name)
     ckpt_dir = Path(ckpt) if ckpt is not None else folder / CHECKPOINTS
     bases_file = ResultsFile(folder / BASES, _bases_config(cfg))
-    runs_file = ResultsFile(folder / RUNS, dataclasses.asdict(cfg))
+    runs_file = ResultsFile(folder / RUNS, results_config(cfg))
     if fresh:
         for sub in ("bases", "runs"):
             shutil.rmtree(ckpt_dir / sub, ignore_errors=True)
@@ -305,8 +469,10 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
         _check_base_checkpoints(bases_file.rows(), ckpt_dir, bases_file.path)
     bases = run_tasks(bases_file.path, bases_file.config, base_tasks(cfg, ckpt_dir, progress=progress), fresh=fresh,
                       progress=progress, desc=f"lm {cfg.name} bases")
-    return run_tasks(runs_file.path, runs_file.config, tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress),
-                     fresh=fresh, progress=progress, desc=f"lm {cfg.name}")
+    done = frozenset() if fresh else frozenset(runs_file.done_tasks())
+    run_list = tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress, done=done, run_mesh=run_mesh)
+    return run_tasks(runs_file.path, runs_file.config, run_list, fresh=fresh, progress=progress,
+                     desc=f"lm {cfg.name}")
 
 
 def summary(rows: list[dict[str, Any]], cfg: Config) -> str:
@@ -315,7 +481,8 @@ def summary(rows: list[dict[str, Any]], cfg: Config) -> str:
     for r in rows:
         esc, f = r["escape_step"], r["final"]
         maj = next(v for k, v in f.items() if k.startswith("maj@"))
-        lines.append(f"{r['experiment']:<5} {r['base']:<11} p0={r['p0']:.3g} {r['method']:<10} seed={r['seed']} "
+        lines.append(f"{r['experiment']:<5} {r.get('arm', ''):<10} {r['base']:<11} p0={r['p0']:.3g} {r['method']:<10} "
+                     f"seed={r['seed']} "
                      f"escape={'-' if esc is None else esc:<5} final P={f['eval_mean_P']:.3f} maj={maj:.3f} "
                      f"contamination={f['eval_contamination']:.3g}")
     lines.append(f"{len(rows)} runs of the {cfg.name} preset")

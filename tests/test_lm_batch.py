@@ -1,0 +1,99 @@
+"""Batched LM runs: many runs of one compile key as one program with a leading run axis (claims LM-COLD,
+LM-WARM, LM-NOISE run on it). Oracles: the same runs executed alone (float64, to 1e-12), and an
+uninterrupted batch for the resumed one."""
+
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from tsallis_theory.lm import checkpoints as C
+from tsallis_theory.lm.configs import TaskConfig, TrainConfig
+from tsallis_theory.lm.sharding import pad_runs
+from tsallis_theory.lm.tabular import TabularPolicy
+from tsallis_theory.lm.trainer import make_trainer, unstack_runs
+from tsallis_theory.studies._lm_loop import train, train_batch
+
+TASK = TaskConfig(modulus=3, chain_length=2)
+BASE = TrainConfig(method="garl-0.75", steps=4, chunk=2, lr=1.0, batch_prompts=4, group_size=3, eval_prompts=4,
+                   max_grad_norm=2.0)
+# one compile key (the GARL rule), every per-run knob varied: q plan, ε, seed, lr, clipping, update norm
+RUNS = [BASE, dataclasses.replace(BASE, method="garl-1", lr=0.3, seed=3, noise_eps=0.2),
+        dataclasses.replace(BASE, method="rb-rloo", seed=1, update_norm=0.05, max_grad_norm=0.0),
+        dataclasses.replace(BASE, method="schedule", schedule_switch=1, seed=2, lr=2.0)]
+
+
+@pytest.fixture(scope="module")
+def policies():
+    """Two different base policies (runs from different bases share a batch)."""
+    a = TabularPolicy(jax.random.PRNGKey(0), TASK, init_scale=0.5, digit_bias=-1.0)
+    b = TabularPolicy(jax.random.PRNGKey(1), TASK, init_scale=0.3, digit_bias=-2.0)
+    return [a, b, a, b]
+
+
+@pytest.fixture(scope="module")
+def trainer(policies):
+    return make_trainer(TASK, BASE, policies[0])
+
+
+def test_every_run_of_a_batch_equals_the_run_alone(trainer, policies):
+    hists = train_batch(TASK, RUNS, policies, policy_descs=[{}] * 4, trainer=trainer, progress=False)
+    state = trainer.init_batch(policies, RUNS)
+    state, _ = trainer.train_chunk_batch(state)
+    state, _ = trainer.train_chunk_batch(state)
+    for i, (cfg, pol) in enumerate(zip(RUNS, policies)):
+        alone, hist = train(TASK, cfg, pol, trainer=trainer, progress=False)
+        batched = unstack_runs(state.params, len(RUNS))[i]
+        for a, b in zip(jax.tree.leaves(trainer.combine(batched)), jax.tree.leaves(alone)):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
+        # logged metrics are float32 means (a vmapped reduction may round differently at float32)
+        for k, v in hist["steps"].items():
+            np.testing.assert_allclose(hists[i]["steps"][k], v, rtol=1e-6, atol=1e-7)
+        for e_b, e_a in zip(hists[i]["evals"], hist["evals"]):
+            assert e_b.keys() == e_a.keys()
+            np.testing.assert_allclose([e_b[k] for k in e_a], [e_a[k] for k in e_a], rtol=1e-6, atol=1e-7)
+        assert hists[i]["escape_step"] == hist["escape_step"]
+    assert hists[3]["steps"]["q"] == [1.0, 0.0, 0.0, 0.0]  # the schedule's switch is per-run data
+
+
+def test_killed_batch_resumes_from_its_checkpoint(trainer, policies, tmp_path, monkeypatch):
+    full = train_batch(TASK, RUNS[:2], policies[:2], policy_descs=[{}] * 2, trainer=trainer, progress=False)
+    ck, save = tmp_path / "batch", C.save
+
+    def save_then_stop(path, tree, config, *, kind, extra=None):
+        save(path, tree, config, kind=kind, extra=extra)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(C, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train_batch(TASK, RUNS[:2], policies[:2], policy_descs=[{}] * 2, trainer=trainer, checkpoint=ck,
+                    progress=False)
+    monkeypatch.setattr(C, "save", save)
+    resumed = train_batch(TASK, RUNS[:2], policies[:2], policy_descs=[{}] * 2, trainer=trainer, checkpoint=ck,
+                          progress=False)
+    assert resumed == full  # the chunk before the kill is neither lost nor redone
+    with pytest.raises(ValueError, match="config"):  # a checkpoint of another batch is refused
+        train_batch(TASK, RUNS[1:3], policies[1:3], policy_descs=[{}] * 2, trainer=trainer, checkpoint=ck,
+                    progress=False)
+
+
+def test_bad_batches_are_one_line_errors(trainer, policies):
+    with pytest.raises(ValueError, match="different compile keys") as err:
+        trainer.init_batch(policies[:2], [BASE, dataclasses.replace(BASE, method="grpo")])
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="one budget"):
+        train_batch(TASK, [BASE, dataclasses.replace(BASE, steps=6)], policies[:2], policy_descs=[{}] * 2,
+                    trainer=trainer, progress=False)
+    with pytest.raises(ValueError, match="lr"):
+        TrainConfig(lr=-1.0)
+    with pytest.raises(ValueError, match="noise_eps"):
+        TrainConfig(noise_eps=0.7)
+    assert pad_runs([1, 2, 3], 2) == [1, 2, 3, 3] and pad_runs([1, 2], 2) == [1, 2]
+
+
+def test_study_names_the_grpo_convention():
+    from tsallis_theory.lm import objectives
+    from tsallis_theory.studies import lm
+
+    assert lm.GRPO_CONVENTION == objectives.GRPO_CONVENTION
