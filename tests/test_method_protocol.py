@@ -79,3 +79,24 @@ def test_lab_names_are_protected_and_parameters_checked():
         A.expected_amplification(SPEC, 0.1, 4)
     with pytest.raises(ValueError, match="package.module:function"):
         E.get_method("no_such_method")
+
+
+def test_declared_method_trains_in_the_lm_study(key):
+    """The LM trainer runs a declared method named "package.module:attr@q" with its own coefficients."""
+    import jax.numpy as jnp
+
+    from tsallis_theory.lm.configs import TaskConfig, TrainConfig
+    from tsallis_theory.lm.methods import parse_method
+    from tsallis_theory.lm.objectives import coefficients
+    from tsallis_theory.lm.tabular import TabularPolicy
+    from tsallis_theory.studies._lm_loop import train
+
+    method = parse_method(SPEC + "@0.5")
+    assert (method.kind, method.q) == (SPEC, 0.5)
+    lw = jnp.log(jnp.array([[0.5, 0.01, 0.0, 0.2]]))
+    c = coefficients(method.compiled_kind, None, lw, jnp.zeros((1, 4)), 0.5)
+    np.testing.assert_array_equal(c.c_z, byo_method.clipped_garl(lw, 0.5))
+    task = TaskConfig(modulus=3, chain_length=2)
+    cfg = TrainConfig(method=SPEC + "@0.5", steps=2, chunk=2, lr=1.0, batch_prompts=4, group_size=3, eval_prompts=4)
+    _, hist = train(task, cfg, TabularPolicy(key, task, init_scale=0.5, digit_bias=-1.0), progress=False)
+    assert len(hist["steps"]["mean_P"]) == 2 and np.all(np.isfinite(hist["steps"]["mean_P"]))
