@@ -81,6 +81,7 @@ def test_lab_names_are_protected_and_parameters_checked():
         E.get_method("no_such_method")
 
 
+@pytest.mark.slow
 def test_declared_method_trains_in_the_lm_study(key):
     """The LM trainer runs a declared method named "package.module:attr@q" with its own coefficients."""
     import jax.numpy as jnp

@@ -53,6 +53,7 @@ def test_lab_methods_pass_the_kit():
         K.check_finite("garl_rloo", pool, q=0.7)
 
 
+@pytest.mark.slow
 def test_enumeration_agrees_with_the_count_weight_reading():
     from tsallis_theory import atlas as A
 
@@ -62,6 +63,7 @@ def test_enumeration_agrees_with_the_count_weight_reading():
                                    rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_the_checks_fail_on_planted_errors():
     with pytest.raises(AssertionError, match="not unbiased"):
         K.check_unbiased("garl", lambda p: p ** -0.5, g=4, q=0.5)  # GARL is biased at finite G (claim BIAS)
