@@ -13,13 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tsallis_theory import estimators as E
-from tests.strategies import q_unit
+from tsallis_theory import testing as K
+from tsallis_theory.testing import q_unit
 
 M = 5
-_log_w_entry = st.one_of(st.just(-np.inf), st.floats(-1e4, 0.0, allow_nan=False, allow_subnormal=False))
-log_pools = st.lists(_log_w_entry, min_size=M, max_size=M).map(np.array)
-hard_pools = st.lists(st.sampled_from([0.0, 1.0]), min_size=M, max_size=M).map(np.array)
-soft_rewards = st.lists(st.floats(0.0, 1.0, allow_subnormal=False), min_size=M, max_size=M).map(np.array)
+log_pools = K.log_pools(M)
+hard_pools = K.hard_pools(M)
+soft_rewards = K.soft_rewards(M)
 perms = st.permutations(list(range(M))).map(np.array)
 
 _plugin, _rloo = jax.jit(E.garl_plugin), jax.jit(E.garl_rloo)
@@ -54,9 +54,9 @@ def test_permuting_the_pool_permutes_hard_coefficients(r, perm):
 
 @given(log_pools)
 def test_q0_and_q1_endpoints(lw):
-    np.testing.assert_allclose(_plugin(lw, 0.0).score, _rb(lw).score, atol=1e-14)
-    np.testing.assert_allclose(_rloo(lw, 0.0).score, _rbl(lw).score, atol=1e-14)
-    np.testing.assert_allclose(_plugin(lw, 1.0).path, _iwae(lw).path, atol=1e-12)
+    K.check_endpoints(_plugin, lw, at_q0=_rb, rtol=0.0, atol=1e-14)
+    K.check_endpoints(_plugin, lw, at_q1=_iwae, rtol=0.0, atol=1e-12)
+    K.check_endpoints(_rloo, lw, at_q0=_rbl, rtol=0.0, atol=1e-14)
 
 
 @given(log_pools, q_unit)

@@ -27,13 +27,14 @@ ALLOWED = {
     "symbolic": CORE | {"symbolic", "estimators", "flow", "categorical"},
     "atlas": CORE | {"atlas", "estimators"},
     "lm": CORE | {"lm", "estimators"},
+    "testing": CORE | {"testing", "estimators", "atlas"},
     "results": CORE | {"results"},
     "studies": MATH | {"results", "studies"},
     "plots": MATH | {"results", "studies", "plots"},
     "ledger": MATH | {"results", "studies", "ledger"},
     "cli": MATH | {"results", "studies", "plots", "ledger", "cli"},
 }
-_CORE_MODULES = {"qcalc", "_validate", "_numerics", "_config", "testing"}
+_CORE_MODULES = {"qcalc", "_validate", "_numerics", "_config"}
 
 
 def layer_of(module: str) -> str:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import tsallis_theory as T
 from tsallis_theory import qcalc as Q
-from tests.strategies import prob, prob_moderate, q_unit, q_wide
+from tsallis_theory.testing import prob, prob_moderate, q_unit, q_wide
 
 mpmath.mp.dps = 50
 # float64 accuracy target for the core: a few ulps (docs/spec.md §1: ~1e-14 relative).

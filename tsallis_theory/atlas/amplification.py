@@ -22,6 +22,11 @@ it takes their difference a(1, K+1) − a(0, K) from ``estimators.coverage`` in 
 (``success_gap``). A soft w_m (teacher-forced likelihood) escapes the ceiling: ``soft_amplification``
 evaluates the log-w methods on the soft model P(θ) = mean_z σ(θ + b_z) exactly. ``amplified_escape_time`` integrates the expected-estimator flow dθ/dt = −E[ĝ]
 in u = ln P (docs/spec.md §10).
+
+Methods are ``estimators.Method`` declarations (the lab's own in ``estimators.methods``; the population
+formulas above live there): every function here takes a Method, a declared name, "package.module:attr" or a
+coefficient function, so a user's method gets its exact f'_G, its soft amplification (``soft_ok``), its
+escape slopes and its exact bias against J_Q (``bias_against_jq``) without any edit here.
 """
 
 from __future__ import annotations
@@ -38,81 +43,44 @@ from scipy import integrate, optimize
 from tsallis_theory import _validate as V
 from tsallis_theory import estimators as E
 from tsallis_theory._numerics import binomial_pmf, fit_slope
-from tsallis_theory.estimators import coverage
 
-HARD_METHODS = ("rlvr", "rloo", "dr_grpo", "grpo", "garl", "garl_rloo", "paft", "iwae", "trice", "maxrl",
-                "pass_at_k", "dco")
-SOFT_METHODS = ("rb_reinforce", "garl", "garl_rloo", "paft", "iwae", "trice")
-POPULATION_ONLY = ("jq", "log_likelihood")
-METHODS = tuple(dict.fromkeys(HARD_METHODS + SOFT_METHODS + POPULATION_ONLY))
-
-# Hyper-parameters each method needs: q for the J_Q family, k, T, n for the coverage methods.
-_NEEDS = {"garl": "q", "garl_rloo": "q", "paft": "q", "jq": "q", "maxrl": "T", "pass_at_k": "k", "dco": "n"}
+_LAB = E.declared()  # the lab's own methods (``estimators.methods``), declared like any user's
+HARD_METHODS = tuple(name for name, m in _LAB.items() if m.hard_ok)
+SOFT_METHODS = tuple(name for name, m in _LAB.items() if m.soft_ok)
+POPULATION_ONLY = tuple(name for name, m in _LAB.items() if m.coefficients is None)
+METHODS = tuple(_LAB)
 
 
-def _check_method(method: str, params: dict, g: int | None):
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    need = _NEEDS.get(method)
-    if need is not None and params.get(need) is None:
-        raise ValueError(f"method {method!r} needs {need}=...")
-    if need == "q":
-        V.check_range("q", params["q"], *V.Q_RANGE)
-    elif need is not None:
-        top = g if g is not None else 10**9
-        if isinstance(params[need], bool) or int(params[need]) != params[need] or not 1 <= params[need] <= top:
-            raise ValueError(f"{need} must be an integer in [1, {top}]; got {params[need]!r}")
+def _resolve(method, params: dict, g: int | None) -> E.Method:
+    """The Method of ``method`` (a Method, a declared name, "package.module:attr" or a coefficient function),
+    its parameters checked."""
+    m = E.get_method(method)
+    m.check_params(params, g)
+    return m
 
 
-def population_amplification(method: str, p, *, q=None, k=None, T=None, n=None, g=None, eps: float = 0.0,
+def population_amplification(method, p, *, q=None, k=None, T=None, n=None, g=None, eps: float = 0.0,
                              std: str = "population"):
     """f'(P) of the method's population objective (infinite group; GRPO's large-G limit), shape of p.
 
+    ``method`` is any declared method (``estimators.Method``) that states its population amplification.
     ``g`` only enters Dr.GRPO's (G−1)/G; ``eps`` and ``std`` (``estimators.GRPO_STD``) only GRPO, and neither
     changes its large-G limit 1/√(P(1−P)) (the two stds differ by √(G/(G−1)) → 1)."""
-    params = dict(q=q, k=k, T=T, n=n)
-    _check_method(method, params, None)
+    m = _resolve(method, dict(q=q, k=k, T=T, n=n), None)
     E.check_grpo_convention(std, eps)
-    p = np.asarray(p, float)
-    if method in ("rlvr", "rloo", "rb_reinforce"):
-        return np.ones_like(p)
-    if method == "dr_grpo":
-        return np.full_like(p, 1.0 if g is None else (g - 1) / g)
-    if method == "grpo":
-        return 1.0 / np.sqrt(p * (1 - p))
-    if method in ("garl", "garl_rloo", "paft", "jq"):
-        return p ** (-float(q))
-    if method in ("iwae", "trice", "log_likelihood"):
-        return 1.0 / p
-    if method == "maxrl":
-        return -np.expm1(T * np.log1p(-p)) / p
-    if method == "pass_at_k":
-        return k * (1 - p) ** (k - 1)
-    if method == "dco":
-        return n * (1 - p) ** (n - 1) / (-np.expm1(n * np.log1p(-p)))
-    raise AssertionError(method)
+    if m.population_amplification is None:
+        raise ValueError(f"method {m.name!r} states no population amplification; give a finite g")
+    return m.population_amplification(np.asarray(p, float), **m.params(dict(q=q, k=k, T=T, n=n, g=g)))
 
 
-def _hard_estimator(method: str, q=None, k=None, T=None, n=None, eps: float = 1e-6,
+def _hard_estimator(method, q=None, k=None, T=None, n=None, eps: float = 1e-6,
                     std: str = "population") -> Callable:
     """The method's estimator on 0/1 rewards (rewards (B, G) -> GradientCoefficients)."""
-    log = lambda r: jnp.log(r)  # noqa: E731  0/1 rewards as log w in {−inf, 0}
-    return {
-        "rlvr": lambda r: E.rb_reinforce(log(r)),
-        "rloo": E.rloo,
-        "dr_grpo": E.dr_grpo,
-        "grpo": lambda r: E.grpo(r, eps=eps, std=std),
-        "garl": lambda r: E.garl_plugin(log(r), q),
-        "garl_rloo": lambda r: E.garl_rloo(log(r), q),
-        # E[PAFT | pool] = GARL plug-in (claim PAFT-BIAS), so the expectation uses the plug-in's weights
-        "paft": lambda r: E.garl_plugin(log(r), q),
-        "iwae": lambda r: E.iwae(log(r)),
-        # E[posterior SFT | pool] = w_m/Σw = IWAE's weights
-        "trice": lambda r: E.iwae(log(r)),
-        "maxrl": lambda r: E.maxrl(r, T),
-        "pass_at_k": lambda r: E.pass_at_k(r, k),
-        "dco": lambda r: E.dco(r, n),
-    }[method]
+    m = E.get_method(method)
+    params = m.params(dict(q=q, k=k, T=T, n=n, eps=eps, std=std))
+    if m.inputs == "log_w":
+        return lambda r: m(jnp.log(r), **params)  # 0/1 rewards as log w in {−inf, 0}
+    return lambda r: m(r, **params)
 
 
 # Batch rows are padded to a multiple of this, so that pools of one G share one XLA compile (canonical
@@ -120,9 +88,9 @@ def _hard_estimator(method: str, q=None, k=None, T=None, n=None, eps: float = 1e
 _ROW_BUCKET = 128
 
 
-def _spec(method: str, params: dict) -> tuple:
+def _spec(method, params: dict) -> tuple:
     """(static structure, traced q, traced eps) of one hard-verifier method: q and eps do not recompile."""
-    return ((method, params.get("k"), params.get("T"), params.get("n"), params.get("std", "population")),
+    return ((E.get_method(method), params.get("k"), params.get("T"), params.get("n"), params.get("std", "population")),
             float(params.get("q") or 0.0), float(params.get("eps", 1e-6)))
 
 
@@ -160,12 +128,19 @@ _COUNT_WEIGHTS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _count_key(method, g, params):
-    return (method, g, *_spec(method, params))
+    return (g, bool(jax.config.jax_enable_x64), *_spec(method, params))
 
 
 def count_weights_many(entries, g: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``count_weights`` of several (method, params) at one G, the missing ones computed in one jitted call."""
+    """``count_weights`` of several (method, params) at one G, the missing ones computed in one jitted call.
+
+    A method declared outside the lab is first run eagerly on the canonical pools (and on them among other
+    pools), so that a wrong shape, NaN or a dependence on other pools is a one-line error naming it."""
     missing = [(m, p) for m, p in entries if _count_key(m, g, p) not in _COUNT_WEIGHTS]
+    for m, p in missing:
+        method = E.get_method(m)
+        if not E.is_lab_method(method):
+            E.check_method_output(method, canonical_pools(g), method.params(p))
     if missing:
         scores = hard_scores(missing, canonical_pools(g))
         for (m, p), score in zip(missing, scores):
@@ -175,7 +150,7 @@ def count_weights_many(entries, g: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return [_COUNT_WEIGHTS[_count_key(m, g, p)] for m, p in entries]
 
 
-def count_weights(method: str, g: int, q=None, k=None, T=None, n=None, eps: float = 1e-6,
+def count_weights(method, g: int, q=None, k=None, T=None, n=None, eps: float = 1e-6,
                   std: str = "population"):
     """(a_success(K), a_failure(K)) for K = 0..G read off the estimator on canonical pools; shapes (G+1,).
 
@@ -184,27 +159,40 @@ def count_weights(method: str, g: int, q=None, k=None, T=None, n=None, eps: floa
     return count_weights_many([(method, dict(q=q, k=k, T=T, n=n, eps=eps, std=std))], g)[0]
 
 
-def success_gap(method: str, g: int, q=None, k=None, T=None, n=None, eps: float = 1e-6,
+def success_gap(method, g: int, q=None, k=None, T=None, n=None, eps: float = 1e-6,
                 std: str = "population") -> np.ndarray:
     """a(1, K+1) − a(0, K) for K = 0..G−1, shape (G,): what rollout m's own success adds to its weight when the
-    other G−1 rollouts hold K successes. From ``count_weights``, except pass@k and DCO (``coverage`` in log
-    space, where the difference of the rounded weights would cancel)."""
-    if method == "pass_at_k":
-        return coverage.pass_at_k_gap(g, k)
-    if method == "dco":
-        return coverage.dco_gap(g, n)
-    a_s, a_f = count_weights(method, g, q, k, T, n, eps, std)
+    other G−1 rollouts hold K successes. From ``count_weights``, except for methods that declare their exact
+    ``success_gap`` (pass@k and DCO: ``coverage`` in log space, where the difference of the rounded weights
+    would cancel)."""
+    m = E.get_method(method)
+    if m.success_gap is not None:
+        return np.asarray(m.success_gap(g, **m.params(dict(q=q, k=k, T=T, n=n), include_options=False)))
+    a_s, a_f = count_weights(m, g, q, k, T, n, eps, std)
     return a_s[1:] - a_f[:-1]
 
 
-def expected_amplification(method: str, p, g: int | None = None, *, q=None, k=None, T=None, n=None,
+def finite_group_amplification(gap, p):
+    """f'_G(P) = G · E_{K'~Binomial(G−1, P)}[gap[K']] for a success gap a(1, K'+1) − a(0, K') of shape (G,);
+    shape of p. The binomial enumeration behind ``expected_amplification``, for weights computed elsewhere."""
+    gap = np.asarray(gap, float)
+    if gap.ndim != 1 or gap.size < 2:
+        raise ValueError(f"gap must have shape (G,) with G >= 2; got {gap.shape}")
+    V.check_range("p", p, 0.0, 1.0)
+    g = gap.size
+    out = g * (binomial_pmf(g - 1, p) @ gap)  # (..., G): K' = 0..G−1
+    return out if np.ndim(out) else float(out)
+
+
+def expected_amplification(method, p, g: int | None = None, *, q=None, k=None, T=None, n=None,
                            eps: float = 1e-6, std: str = "population"):
     """Exact expected amplification f'_G(P) of ``method`` with G rollouts and a 0/1 verifier.
 
     E[ĝ] = −f'_G(P)∇P for every model (it depends only on P). ``g=None`` gives the population f'(P).
 
     Args:
-      method: one of ``METHODS`` (hard-verifier methods: ``HARD_METHODS``).
+      method: a declared method (``estimators.Method``, its name, e.g. one of ``METHODS``, or
+        "package.module:attr") or a coefficient function of a log-w pool.
       p: success probability P in [0, 1] (array).
       g: group size G >= 2, or None.
       q, k, T, n: the method's hyper-parameter (``garl*``/``paft``/``jq``: q; pass_at_k: k; maxrl: T; dco: n).
@@ -222,14 +210,28 @@ def expected_amplification(method: str, p, g: int | None = None, *, q=None, k=No
     if isinstance(g, bool) or int(g) != g or int(g) < 2:
         raise ValueError(f"g must be an integer >= 2 (group size) or None; got {g!r}")
     g = int(g)
-    _check_method(method, dict(q=q, k=k, T=T, n=n), g)
-    if method not in HARD_METHODS:
-        raise ValueError(f"method {method!r} has no finite-group estimator; use g=None")
+    m = _resolve(method, dict(q=q, k=k, T=T, n=n), g)
+    if not m.hard_ok:
+        raise ValueError(f"method {m.name!r} has no finite-group estimator; use g=None")
     E.check_grpo_convention(std, eps)
     V.check_range("p", p, 0.0, 1.0)
-    gap = success_gap(method, g, None if q is None else float(q), k, T, n, float(eps), std)
-    pmf = binomial_pmf(g - 1, p)  # (..., G): K' = 0..G−1
-    out = g * (pmf @ gap)
+    gap = success_gap(m, g, None if q is None else float(q), k, T, n, float(eps), std)
+    return finite_group_amplification(gap, p)
+
+
+def bias_against_jq(method, q, g: int, p, **params):
+    """Exact relative bias of ``method`` against ∇J_Q with a 0/1 verifier: f'_G(P)/P^{−q} − 1 (claim BIAS).
+
+    E[ĝ] = −f'_G(P)∇P and ∇ℓ_q = −P^{−q}∇P, so the ratio holds for every model; for GARL it is
+    ``estimators.hard_verifier_relative_bias``. ``params``: the method's own (q is passed on when it needs q).
+    Args: q in [0, 1]; g >= 2; p in (0, 1]."""
+    V.check_range("q", q, *V.Q_RANGE)
+    V.check_range("p", p, 0.0, 1.0, low_open=True)
+    m = E.get_method(method)
+    if "q" in m.needs:
+        params = dict(params, q=q)
+    amp = expected_amplification(m, p, g, **params)
+    out = np.asarray(amp) * np.asarray(p, float) ** float(q) - 1.0
     return out if np.ndim(out) else float(out)
 
 
@@ -274,18 +276,15 @@ class SoftVerifierModel:
         return optimize.brentq(f, lo, hi, xtol=1e-14, rtol=1e-14)
 
 
-_SOFT = {  # jitted once at import (q traced), docs/spec.md §10
-    "rb_reinforce": jax.jit(lambda lw, q: E.rb_reinforce(lw)),
-    "garl": jax.jit(E.garl_plugin),
-    "garl_rloo": jax.jit(E.garl_rloo),
-    "paft": jax.jit(E.garl_plugin),  # E[PAFT | pool] = GARL plug-in (PAFT-BIAS)
-    "iwae": jax.jit(lambda lw, q: E.iwae(lw)),
-    "trice": jax.jit(lambda lw, q: E.iwae(lw)),  # E[posterior SFT | pool] = IWAE weights
-}
+@functools.lru_cache(maxsize=None)
+def _soft_jit(method: E.Method):
+    """The method's coefficients on log-w pools, jitted once per method with q traced (docs/spec.md §10)."""
+    return jax.jit(lambda lw, q: method(lw, **({"q": q} if "q" in method.needs else {})))
 
 
-def _soft_estimator(method: str, q=None):
-    return lambda lw: _SOFT[method](lw, jnp.asarray(0.0 if q is None else q, float))
+def _soft_estimator(method, q=None):
+    m = E.get_method(method)
+    return lambda lw: _soft_jit(m)(lw, jnp.asarray(0.0 if q is None else q, float))
 
 
 @functools.lru_cache(maxsize=64)
@@ -296,18 +295,19 @@ def _soft_pools(model: SoftVerifierModel, g: int):
     return composition_pools(tab, g)
 
 
-def soft_amplification(method: str, theta, g: int, *, q=None, model: SoftVerifierModel = SoftVerifierModel()):
+def soft_amplification(method, theta, g: int, *, q=None, model: SoftVerifierModel = SoftVerifierModel()):
     """Exact expected amplification −E[ĝ]/(dP/dθ) of a log-w method with a soft verifier, at each θ.
 
     Sums over all compositions of the G rollouts among the Z types. Args: theta (N,), g >= 1."""
-    if method not in SOFT_METHODS:
-        raise ValueError(f"method must be one of {', '.join(SOFT_METHODS)} for a soft verifier; got {method!r}")
-    _check_method(method, dict(q=q), None)
+    m = _resolve(method, dict(q=q), None)
+    if not m.soft_ok:
+        raise ValueError(f"method must be one of {', '.join(SOFT_METHODS)} or a method declared soft_ok for a "
+                         f"soft verifier; got {m.name!r}")
     theta = np.atleast_1d(np.asarray(theta, float))
     pools, probs = _soft_pools(model, int(g))  # (C, G)
     lw_z = model.log_w(theta)  # (N, Z)
     lw = lw_z[:, pools]  # (N, C, G)
-    coef = _soft_estimator(method, q)(jnp.asarray(lw))
+    coef = _soft_estimator(m, q)(jnp.asarray(lw))
     grad_log_w = -np.expm1(lw)  # ∇_θ log σ(θ + b) = 1 − w
     est = np.sum((np.asarray(coef.path)) * grad_log_w, axis=-1)  # (N, C): score terms vanish (θ not in prior)
     return -(est @ probs) / model.dsuccess(theta)
@@ -337,27 +337,19 @@ def escape_slope(amplification_of_theta, model: SoftVerifierModel, p0s) -> tuple
 
 # --- the ATLAS check ---------------------------------------------------------------------------------
 
-@jax.jit
-def _log_q(p, q):  # one compile instead of one per primitive in eager mode
-    from tsallis_theory.qcalc import log_q
-
-    return log_q(p, q)
-
-
-def _objective(method: str, p, **kw):
+def _objective(method, p, **kw):
     """The population objective f(P) whose derivative is the amplification (for the finite-difference check)."""
-    p = np.asarray(p, float)
-    return {
-        "rlvr": lambda: p, "jq": lambda: np.asarray(_log_q(p, kw.get("q"))), "log_likelihood": lambda: np.log(p),
-        "maxrl": lambda: -sum((1 - p) ** j / j for j in range(1, kw.get("T", 1) + 1)),
-        "pass_at_k": lambda: 1 - (1 - p) ** kw.get("k", 1), "dco": lambda: np.log(1 - (1 - p) ** kw.get("n", 1)),
-    }[method]()
+    m = E.get_method(method)
+    if m.objective is None:
+        raise ValueError(f"method {m.name!r} states no population objective")
+    return m.objective(np.asarray(p, float), **m.params(kw, include_options=False))
 
 
 def escape_slopes(methods, p0s, g: int = 32, model: SoftVerifierModel = SoftVerifierModel()) -> list[dict]:
     """Escape-time slope of log T vs log(1/p0) for each (method, kwargs, verifier) under dθ/dt = −E[ĝ].
 
-    ``methods`` is a list of (method, kwargs, verifier) with verifier in {"hard", "soft", "population"}."""
+    ``methods`` is a list of (method, kwargs, verifier) with verifier in {"hard", "soft", "population"}; a
+    method is any declared method (``estimators.Method``, its name or "package.module:attr")."""
     rows = []
     for method, kw, verifier in methods:
         if verifier == "population":
@@ -367,6 +359,6 @@ def escape_slopes(methods, p0s, g: int = 32, model: SoftVerifierModel = SoftVeri
         else:
             amp = lambda th, m=method, kw=kw: float(soft_amplification(m, th, g, model=model, **kw)[0])  # noqa: E731
         slope, se, times = escape_slope(amp, model, p0s)
-        rows.append(dict(method=method, verifier=verifier, G=g, slope=slope, slope_se=se, times=times.tolist(),
+        rows.append(dict(method=E.get_method(method).name, verifier=verifier, G=g, slope=slope, slope_se=se, times=times.tolist(),
                          p0=list(map(float, p0s)), **kw))
     return rows

@@ -13,6 +13,7 @@ descent step is θ ← θ − lr·ĝ.  Inputs are log w_m = log p_θ(y*|x, z_m) 
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -114,3 +115,19 @@ def check_count(name: str, value, low: int, high: int) -> int:
 def zero_path(score) -> GradientCoefficients:
     """Coefficients of an estimator with no pathwise term (a 0/1 verifier, or a score-only method)."""
     return GradientCoefficients(score=score, path=jnp.zeros_like(score))
+
+
+def numpy_io(fn=None, *, pool: int = 0):
+    """Decorator: an estimator called on a NumPy pool (positional argument ``pool`` an ``np.ndarray``) returns
+    NumPy arrays (its coefficients, and its indices); on a JAX array or under jit it returns JAX arrays."""
+    if fn is None:
+        return functools.partial(numpy_io, pool=pool)
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        if len(args) > pool and isinstance(args[pool], np.ndarray):
+            return jax.tree_util.tree_map(np.asarray, out)
+        return out
+
+    return wrapped

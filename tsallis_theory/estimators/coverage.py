@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.special import gammaln
 
-from tsallis_theory.estimators._pool import check_count, check_rewards, zero_path
+from tsallis_theory.estimators._pool import check_count, check_rewards, zero_path, numpy_io
 from tsallis_theory.qcalc import as_float
 
 
@@ -91,6 +91,7 @@ def _count_weighted(rewards, success_w, failure_w):
     return zero_path(-(r * a_s + (1.0 - r) * a_f))
 
 
+@numpy_io
 def pass_at_k(rewards, k: int):
     """Unbiased pass@k policy gradient (PKPO): score_m = −(effective reward of rollout m).
 
@@ -105,6 +106,7 @@ def pass_at_k(rewards, k: int):
     return _count_weighted(rewards, a_s, a_f)
 
 
+@numpy_io
 def maxrl(rewards, truncation: int | None = None):
     """MaxRL with truncation T (default T = M): unbiased for ∇ of −Σ_{j<=T} (1−P)^j/j.
 
@@ -118,6 +120,7 @@ def maxrl(rewards, truncation: int | None = None):
     return _count_weighted(rewards, maxrl_weights(m, t), np.zeros(m + 1))
 
 
+@numpy_io
 def dco(rewards, n: int | None = None):
     """DCO plug-in for ∇log pass@n (default n = M): pass@n weights / unbiased pass@n estimate; 0 when K = 0.
 

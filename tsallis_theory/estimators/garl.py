@@ -27,6 +27,7 @@ from tsallis_theory.estimators._pool import (
     lr_rescale_factor,
     pool_and_q,
     pow_from_log,
+    numpy_io,
 )
 
 
@@ -38,6 +39,7 @@ def _importance(log_w, q):
     return jnp.where(any_success, jnp.exp(log_w - q * safe_bar), 0.0), any_success
 
 
+@numpy_io
 def garl_plugin(log_w, q, *, lr_rescale: bool = False) -> GradientCoefficients:
     """GARL plug-in estimator (eq 9): score = path = −w_m / (M w̄^q).
 
@@ -66,6 +68,7 @@ def leave_one_out_log_mean(log_w):
     return jax.nn.logsumexp(others, axis=-1) - jnp.log(m - 1)
 
 
+@numpy_io
 def garl_rloo(log_w, q, *, lr_rescale: bool = False) -> GradientCoefficients:
     """GARL with the leave-one-out baseline (eq 12, Alg 1).
 

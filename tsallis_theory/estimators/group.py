@@ -21,7 +21,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from tsallis_theory import _validate as V
-from tsallis_theory.estimators._pool import GradientCoefficients, check_rewards, zero_path
+from tsallis_theory.estimators._pool import GradientCoefficients, check_rewards, zero_path, numpy_io
 from tsallis_theory.qcalc import as_float
 
 GRPO_STD = ("population", "sample")
@@ -33,6 +33,7 @@ GRPO_PRESETS = {
 }
 
 
+@numpy_io
 def rloo(rewards) -> GradientCoefficients:
     """RLOO (Kool et al. 2019; Ahmadian et al. 2024): A_m = r_m − mean_{j≠m} r_j, score = −A_m/M.
 
@@ -46,6 +47,7 @@ def rloo(rewards) -> GradientCoefficients:
     return zero_path(-(r - loo) / m)
 
 
+@numpy_io
 def dr_grpo(rewards) -> GradientCoefficients:
     """Dr.GRPO (Liu et al. 2025): A_m = r_m − mean_j r_j without std normalisation, score = −A_m/M.
 
@@ -65,6 +67,7 @@ def check_grpo_convention(std: str, eps) -> None:
         V.check_range("eps", eps, 0.0, float("inf"))
 
 
+@numpy_io
 def grpo_advantage(rewards, eps: float = 1e-6, *, std: str = "population"):
     """GRPO's group-normalised advantage A_m = (r_m − mean r)/(σ + eps), shape (..., M).
 
@@ -99,6 +102,7 @@ def _advantage(r, eps, std):
     return jnp.where(spread, centred / jnp.where(spread, sigma + eps, 1.0), 0.0)
 
 
+@numpy_io
 def grpo(rewards, eps: float = 1e-6, *, std: str = "population") -> GradientCoefficients:
     """GRPO (Shao et al. 2024): score = −A_m/M with A from ``grpo_advantage`` (population std by default).
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from tsallis_theory.estimators._pool import GradientCoefficients, check_count, check_pool
+from tsallis_theory.estimators._pool import GradientCoefficients, check_count, check_pool, numpy_io
 from tsallis_theory.estimators.paft import check_indices, paft_resample
 from tsallis_theory.qcalc import as_float
 
 
+@numpy_io
 def rb_reinforce(log_w) -> GradientCoefficients:
     """Rao–Blackwellised REINFORCE: score = path = −w_m / M.  E[ĝ] = ∇ℓ_0 = −∇P exactly.
 
@@ -35,6 +36,7 @@ def rb_reinforce(log_w) -> GradientCoefficients:
     return GradientCoefficients(score=coef, path=coef)
 
 
+@numpy_io
 def rb_rloo(log_w) -> GradientCoefficients:
     """RB-REINFORCE with the leave-one-out baseline: score = −(w_m − mean_{j≠m} w_j)/M, path = −w_m/M.
 
@@ -55,6 +57,7 @@ def _posterior_weights(log_w):
     return jnp.where(failed, 0.0, jax.nn.softmax(jnp.where(failed, 0.0, log_w), axis=-1))
 
 
+@numpy_io
 def iwae(log_w) -> GradientCoefficients:
     """IWAE gradient of −log P̂, P̂ = mean_m w_m: score = path = −w_m / Σ_j w_j.
 
@@ -66,6 +69,7 @@ def iwae(log_w) -> GradientCoefficients:
     return GradientCoefficients(score=coef, path=coef)
 
 
+@numpy_io
 def posterior_sft_from_indices(log_w, indices) -> GradientCoefficients:
     """EM / TRICE posterior SFT on given resampled indices: score = path = −n_m / K, n_m = #{k: r_k = m}.
 
@@ -82,6 +86,7 @@ def posterior_sft_from_indices(log_w, indices) -> GradientCoefficients:
     return GradientCoefficients(score=coef, path=coef)
 
 
+@numpy_io(pool=1)
 def posterior_sft(key, log_w, num_samples: int):
     """EM E-step / TRICE: resample K rollouts r_k ~ Cat(w/Σw) and take the SFT gradient on them.
 

@@ -26,6 +26,7 @@ from tsallis_theory.estimators._pool import (
     lr_rescale_factor,
     pool_and_q,
     pow_from_log,
+    numpy_io,
 )
 from tsallis_theory.qcalc import as_float
 
@@ -53,6 +54,7 @@ def check_indices(indices, pool_shape) -> int:
     return shape[-1]
 
 
+@numpy_io
 def paft_from_indices(log_w, q, indices, *, lr_rescale: bool = False) -> GradientCoefficients:
     """PAFT coefficients for given resample indices: score = path = −w̄^{1−q} n_m / K.
 
@@ -70,6 +72,7 @@ def paft_from_indices(log_w, q, indices, *, lr_rescale: bool = False) -> Gradien
     return GradientCoefficients(score=coef, path=coef)
 
 
+@numpy_io(pool=1)
 def paft(key, log_w, q, num_samples: int, *, lr_rescale: bool = False):
     """PAFT (eq 14, Alg 2): resample K rollouts in proportion to w, SFT on them, scale by w̄^{1−q}.
 

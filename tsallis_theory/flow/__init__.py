@@ -18,7 +18,7 @@ load JAX.
 import importlib
 
 _EXPORTS = {
-    "EscapeRecord": "escape", "FlowSolution": "escape", "Trajectory": "escape", "escape_integral": "escape",
+    "EscapeRecord": "escape", "amplification_escape_time": "escape", "FlowSolution": "escape", "Trajectory": "escape", "escape_integral": "escape",
     "escape_record": "escape", "escape_time": "escape", "passage_time": "escape", "solve_flow": "escape",
     "trajectory": "escape",
     "MLP": "models", "MODEL_NAMES": "models", "Chain": "models", "FlowModel": "models", "Sigmoid": "models",

@@ -294,7 +294,8 @@ def escape_time(model, q, p0, target=0.5, *, method="auto"):
 
     Args:
       model: a ``FlowModel`` or a model name (``"sigmoid"``, see ``MODEL_NAMES``).
-      q: commitment in [0, 1], scalar or shape (nq,) (one solve serves all q).
+      q: commitment in [0, 1], scalar or shape (nq,) (one solve serves all q); or an amplification f'(P),
+        a callable of P, for the flow dθ/dt = f'(P)∇P of any method (``amplification_escape_time``).
       p0: initial success probability in (0, target); the model's initialiser must reach it.
       target: δ in (0, 1).
       method: "quad" (quadrature in ln P) or "ode-lnp" (the scalar ODE in (ln P, t)), both needing ‖s‖² as a
@@ -306,9 +307,44 @@ def escape_time(model, q, p0, target=0.5, *, method="auto"):
       >>> round(float(escape_time("sigmoid", 1.0, 1e-6)), 6)   # ≈ ln(1/p0) + 1 for δ = 1/2
       14.815509
     """
+    if callable(q):
+        return amplification_escape_time(model, q, p0, target)
     q_arr, scalar = _check_inputs(q, p0, target)
     times = escape_record(model, q_arr, p0, target, method=method).times
     return float(times[0]) if scalar else times
+
+
+def amplification_escape_time(model, amplification, p0, target=0.5):
+    """Escape time under dθ/dt = f'(P)∇P for any amplification f'(P) (a NumPy callable of P, positive on
+    [p0, δ]), by quadrature in u = ln P: d ln P/dt = f'(P) P ‖s‖², so
+
+        T = ∫_{ln p0}^{ln δ} du / (f'(e^u) e^u h(u)),     h = ‖s‖² as a function of ln P,
+
+    which is ``escape_time`` at f'(P) = P^{−q}. Needs a model with ``score_sq_from_log_p`` (e.g. "sigmoid").
+    ``atlas.expected_amplification`` gives f' for any declared method:
+    ``escape_time("sigmoid", lambda p: expected_amplification(m, p, 32), 1e-6)``.
+    """
+    _check_inputs(0.0, p0, target)
+    m = _resolve_model(model)
+    if m.score_sq_from_log_p is None:
+        raise ValueError(f"an amplification f'(P) needs ‖s‖² as a function of P, which model {m.name!r} "
+                         f"does not have")
+    log_p0, log_t = float(np.log(p0)), float(np.log(target))
+    lo, hi = m.log_p_range
+    if not log_t < hi:
+        raise ValueError(f"target = {target:g} cannot be reached by model {m.name!r}")
+    if not lo < log_p0:
+        m.init_log(log_p0)  # raises the p0 error
+    h = m.score_sq_from_log_p
+
+    def integrand(u):
+        amp = float(np.asarray(amplification(np.exp(u))))
+        if not amp > 0:
+            raise ValueError(f"amplification must be positive on [p0, target]; got {amp:g} at P = {np.exp(u):.3g}")
+        return np.exp(-(u - log_p0)) / (amp * h(u))
+
+    val, _ = integrate.quad(integrand, log_p0, log_t, epsabs=0.0, epsrel=QUAD_EPSREL, limit=500)
+    return float(np.exp(-log_p0) * val)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,8 @@
     paft-<q>      PAFT (eq 14, Alg 2), q in [0, 1]
     schedule      GARL with q = 1 before the switch step and q = 0 after (claim SCHEDULE)
     sft           supervised fine-tuning on the gold rationale
+    package.module:attr[@q]   a method declared with ``estimators.Method`` (loaded by ``objectives``), at
+                  order q when it needs one
 
 ``objectives`` turns a parsed ``Method`` into per-rollout coefficients; the configs, the studies and the
 figures only need the names and their q, so this module imports nothing heavier than ``dataclasses``.
@@ -45,6 +47,10 @@ def parse_method(name: str) -> Method:
     """'grpo', 'rb-rloo', 'garl-0.75', 'paft-1', 'schedule' or 'sft' → Method; ValueError otherwise."""
     if not isinstance(name, str):
         raise ValueError(f"method must be a string; got {type(name).__name__}")
+    if ":" in name:  # a declared method, "package.module:attr" or "package.module:attr@q"
+        spec, _, q_text = name.strip().partition("@")
+        q = _parse_q(name, q_text) if q_text else None
+        return Method(name.strip(), spec, q)
     key = name.strip().lower()
     if key == "rb-rloo":
         return Method(key, "garl", 0.0)
@@ -52,12 +58,16 @@ def parse_method(name: str) -> Method:
         return Method(key, key)
     kind, sep, q_text = key.partition("-")
     if kind in Q_METHODS and sep:
-        try:
-            q = float(q_text)
-        except ValueError:
-            raise ValueError(f"method {name!r}: q must be a number in [0, 1]; got {q_text!r}") from None
-        if not 0.0 <= q <= 1.0:
-            raise ValueError(f"method {name!r}: q must be in [0, 1]; got {q:g}")
-        return Method(key, kind, q)
+        return Method(key, kind, _parse_q(name, q_text))
     raise ValueError(f"unknown method {name!r}; known: grpo, rb-rloo, garl-<q>, paft-<q> (q in [0, 1]), "
-                     "schedule, sft")
+                     "schedule, sft, package.module:attr[@q]")
+
+
+def _parse_q(name: str, q_text: str) -> float:
+    try:
+        q = float(q_text)
+    except ValueError:
+        raise ValueError(f"method {name!r}: q must be a number in [0, 1]; got {q_text!r}") from None
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"method {name!r}: q must be in [0, 1]; got {q:g}")
+    return q

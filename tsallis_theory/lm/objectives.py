@@ -16,6 +16,8 @@ parsed by ``methods.parse_method``):
   schedule      GARL with q = 1 before ``schedule_switch`` steps and q = 0 after (the stepwise q = 1 → 0
                 schedule, SFT-then-RLVR without annotated rationales; claim SCHEDULE)
   sft           supervised fine-tuning on the gold rationale and (possibly noisy) training answer
+  package.module:attr[@q]   a method declared with ``estimators.Method``: a log-w method's (score, path) on
+                (c_z, c_gold); a rewards method's score on c_z and c_hat, as GRPO's
 """
 
 from __future__ import annotations
@@ -75,4 +77,20 @@ def coefficients(kind: str, key, log_w_BM, reward_BM, q, *, lr_rescale: bool = F
     if kind == "paft":
         c, _ = paft(key, log_w_BM, q, m, lr_rescale=lr_rescale)
         return Coefficients(c.score, c.path, zeros, -c.score * m)
+    if ":" in kind:
+        return _declared(kind, log_w_BM, reward_BM, q)
     raise ValueError(f"unknown method kind {kind!r}")
+
+
+def _declared(spec: str, log_w_BM, reward_BM, q) -> Coefficients:
+    """A method declared with ``estimators.Method`` ("package.module:attr"), at its ``defaults`` and this q."""
+    from tsallis_theory.estimators import load_method
+
+    method = load_method(spec)
+    m, zeros = log_w_BM.shape[-1], jnp.zeros_like(log_w_BM)
+    params = method.params({**method.defaults, **({"q": q} if "q" in method.needs else {})})
+    if method.inputs == "rewards":
+        c = method(reward_BM, **params)
+        return Coefficients(c.score, zeros, c.score, -c.score * m)
+    c = method(log_w_BM, **params)
+    return Coefficients(c.score, c.path, zeros, -c.score * m)

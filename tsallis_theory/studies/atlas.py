@@ -13,6 +13,11 @@ Rows (``out/atlas.jsonl``; the formulas are ``tsallis_theory.atlas``'s):
   log T on log(1/p0): ≈ 1 for every 0/1-verifier method, 1 − q with a soft verifier or at the population.
 
 Every row with a group size carries ``G``; every row names its method (``label`` or ``method``).
+
+Methods declared outside the lab (``estimators.Method``) join with ``Config.method`` ("package.module:attr",
+``tsallis-lab atlas --method package.module:attr``): a hard curve and a hard escape flow when the method takes
+0/1 rewards, a soft curve and a soft escape flow when it is ``soft_ok``, at the parameters of its ``defaults``.
+A method that states no population amplification has NaN in its curve's ``population``.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ class Config:
         "help": "group sizes G of the ceiling curves, each 2..1024 (default 8 32 128)", "metavar": "G"})
     n_p: int = dataclasses.field(default=60, metadata={
         "help": "points of the P grid in [1e-8, 0.99] of the curves, 10..1000 (default 60)"})
+    method: tuple[str, ...] = dataclasses.field(default=(), metadata={
+        "help": "methods declared outside the lab, each 'package.module:attr' (an estimators.Method or a "
+                "coefficient function of log w), drawn with the lab's (default none)", "metavar": "MODULE:ATTR"})
 
     def validate(self) -> None:
         """Raise a one-line ValueError naming the first field outside its allowed range."""
@@ -62,6 +70,11 @@ class Config:
         for g in self.ceiling_groups:
             _count("ceiling_groups", g, 2, 1024)
         _count("n_p", self.n_p, 10, 1000)
+        from tsallis_theory.estimators import load_method
+
+        for spec in self.method:
+            m = load_method(spec)
+            m.check_params(m.defaults, self.group)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -77,16 +90,29 @@ def tasks(cfg: Config):
     """``(key, compute)`` pairs: one per curve, per (q, G) ceiling and per escape flow."""
     from tsallis_theory import atlas as A
 
+    from tsallis_theory import estimators as E
+    from tsallis_theory.estimators import load_method
+
     g = cfg.group
     ps = np.geomspace(1e-8, 0.99, cfg.n_p)
+    user = [load_method(spec) for spec in cfg.method]
+    hard_curves = HARD_CURVES + [(m.label or m.name, m.name, m.defaults) for m in user if m.hard_ok]
+    soft_curves = SOFT_CURVES + [(m.label or m.name, m.name, m.defaults) for m in user if m.soft_ok]
+    user_flows = [(m.name, m.defaults, v) for m in user for v, ok in (("hard", m.hard_ok), ("soft", m.soft_ok)) if ok]
+
+    def population(m, kw):
+        if E.get_method(m).population_amplification is not None:
+            return np.asarray(A.population_amplification(m, ps, g=g, **kw)).tolist()
+        return [float("nan")] * len(ps)
+
     model = A.SoftVerifierModel()
     thetas = np.array([model.theta_of_log_p(np.log(p)) for p in np.geomspace(1e-8, 0.45, 40)])
-    for label, m, kw in HARD_CURVES:
+    for label, m, kw in hard_curves:
         yield ("curve", label, "hard", g), lambda label=label, m=m, kw=kw: [dict(
             kind="curve", label=label, method=m, verifier="hard", G=g, P=ps.tolist(),
             amplification=np.asarray(A.expected_amplification(m, ps, g, **kw)).tolist(),
-            population=np.asarray(A.population_amplification(m, ps, g=g, **kw)).tolist(), **kw)]
-    for label, m, kw in SOFT_CURVES:
+            population=population(m, kw), **kw)]
+    for label, m, kw in soft_curves:
         yield ("curve", label, "soft", g), lambda label=label, m=m, kw=kw: [dict(
             kind="curve", label=label, method=m, verifier="soft", G=g, P=model.success(thetas).tolist(),
             amplification=A.soft_amplification(m, thetas, g, model=model, **kw).tolist(), **kw)]
@@ -96,7 +122,7 @@ def tasks(cfg: Config):
                 kind="ceiling", method="garl", q=q, G=gg, P=ps.tolist(),
                 amplification=np.asarray(A.expected_amplification("garl", ps, gg, q=q)).tolist())]
     p0s = np.geomspace(1e-7, 1e-3, 5)  # P ≪ 1/G, where the finite-group ceiling holds
-    for m, kw, v in ESCAPE:
+    for m, kw, v in ESCAPE + user_flows:
         yield ("escape", m, v, kw.get("q"), g), lambda m=m, kw=kw, v=v: [
             dict(r, kind="escape") for r in A.escape_slopes([(m, kw, v)], p0s, g=g, model=model)]
 
