@@ -85,3 +85,17 @@ def test_several_checks_combine_to_the_weakest_status():
     assert v.numbers == {"symbolic": {"residual": 0}, "flow": {"slope": 0.5}}
     assert "[symbolic] exact" in v.evidence and "[flow] only" in v.evidence
     assert L.combine([("a", ok), ("b", ok)]).status == L.VERIFIED
+
+
+def test_every_check_states_its_decision_rule_and_the_docs_list_them():
+    """Each check's docstring has a "Decision rule:" paragraph (written before its experiment), and the
+    list in docs/ledger.md is the one `tsallis-lab check --rules` prints from them, so the two cannot drift."""
+    from pathlib import Path
+
+    from tsallis_theory.ledger.claims import CLAIMS, decision_rule, rules_markdown
+
+    missing = [f"{c.id} ({label})" for c in CLAIMS for label, check in c.load_checks() if not decision_rule(check)]
+    assert not missing
+    docs = Path(__file__).resolve().parents[1] / "docs" / "ledger.md"
+    section = docs.read_text().split("<!-- rules: tsallis-lab check --rules -->")[1].split("<!-- /rules -->")[0]
+    assert section.strip() == rules_markdown()

@@ -11,46 +11,8 @@ How the presets combine into one status (fixed before any design-2 row existed):
 a status (VERIFIED, PARTIAL, REFUTED or INCONCLUSIVE) combine; one alone gives its own; two agreeing give that
 status; two disagreeing give PARTIAL (the evidence names each preset's own status); none gives NOT RUN.
 
-Decision rules (docs/lm.md, "Decision rules"), per preset:
-
-LM-COLD   escape = first step t whose mean P (teacher-forced w on the training draws) averaged over steps
-          t..t+9 reaches δ = 1/2; every run continues to the full budget. Final quality of a run = held-out
-          mean P averaged over its evaluations in the last 100 steps. Parts, at the coldest base:
-            (a) no seed of GRPO, RB-RLOO or GARL q <= 0.5 escapes within the budget;
-            (b) every seed of GARL q = 0.75 and q = 1 escapes, and q = 1 no later (median over seeds);
-            (c) q = 0.75 ends better than q = 1: over every (cold base, seed) pair, the mean of
-                final(q = 0.75) − final(q = 1) exceeds 2 standard errors.
-          REFUTED if no seed of GARL q = 0.75 or q = 1 escapes at the coldest base, or if (c) is reversed
-          (q = 1 ends better by more than 2 SE); VERIFIED if (a), (b), (c) hold; PARTIAL otherwise.
-          Fitted slopes of log T against log 1/p0 (theory 1 − q) and PAFT against GARL at the same q (paired
-          by seed: equal escape steps, per-step |ΔP|; control: GARL's |Δ escape| across seeds) are reported.
-LM-WARM   per run: peak = largest held-out maj@k over all evaluations (the base's included); late window =
-          the evaluations in the last 100 steps; collapsed = min maj@k in the late window < peak/2, or mean
-          rationale accuracy in the late window < 0.5. Final quality = late-window mean maj@k (ties within
-          0.01 broken by late held-out mean P). An (arm, method) is stable if no seed collapsed. Regimes:
-            R1 (low-q GARL best where stable): an arm is testable if it has >= 2 stable methods, one of them
-                RB-RLOO or GARL q = 0.25, and is not saturated (fewer than two stable methods at final
-                maj@k >= 0.98); R1 holds if the best stable method is RB-RLOO or GARL q = 0.25 in a majority
-                of the testable arms, is contradicted otherwise, untestable with no testable arm;
-            R2 (GARL collapses, PAFT q = 0.75 stays stable): testable in the arms where GARL q = 0.75 or 1
-                collapsed; holds if PAFT q = 0.75 is stable in one of them, contradicted if it collapsed in
-                all of them, untestable if GARL never collapsed.
-          INCONCLUSIVE if both regimes are untestable (nothing discriminates); VERIFIED if both hold;
-          REFUTED if neither holds and one is contradicted; PARTIAL otherwise. Reported: each method's
-          largest stable SGD learning rate and its final quality there.
-LM-NOISE  per run: κ = c/(P + c) over the last quarter of the steps (c and P: mean per-step probability of
-          the noisy and of the clean label on the training draws), κ_start the same over the first 20 steps;
-          gate: mean held-out rationale accuracy over the last 100 steps >= 0.9 (a destroyed model cannot
-          pass); per method the mean over gated seeds ± standard error. Arms: fixed (a fixed training set
-          with a fixed flipped subset: memorisation) and fresh (flipped afresh at every draw). Parts, in every
-          arm present: (a) q = 1 contaminated: κ(1) >= ε/2; (b) q = 0 clean: κ(0) <= ε/10; (c) κ(1) > κ(0)
-          by more than 2 SE; and in the fixed arm (d) the schedule gated, late P >= 1/2, κ <= ε/10.
-          INCONCLUSIVE if in the fixed arm no q = 1 seed passes the gate, or neither q = 1 nor q = 0 has moved
-          (|κ − κ_start| within 2 SE for both: the budget cannot discriminate); REFUTED if κ(0) >= κ(1) in the
-          fixed arm (q = 0 no cleaner); VERIFIED
-          if every part holds; PARTIAL otherwise. Reported beside it (not deciding): the exact population flow
-          of the answer head (``categorical.answer_head``) from the runs' measured start, its clock fitted once
-          on q = 1's escape of the clean label (contamination never enters the fit), and the asymptote.
+Each check's docstring states its decision rule (``Decision rule:``), per preset; docs/lm.md, "Decision
+rules", gives them with their reasons.
 """
 
 from __future__ import annotations
@@ -346,12 +308,61 @@ def _presets(check, experiment: str, ctx: CheckContext, path: Path | None) -> Ve
 
 
 def verify_lm_cold(ctx: CheckContext, path: Path | None = None) -> Verdict:
+    """LM-COLD from the rows of each preset (module docstring).
+
+    Decision rule: escape = first step t whose mean P (teacher-forced w on the training draws) averaged over
+    steps t..t+9 reaches δ = 1/2; every run continues to the full budget. Final quality of a run = held-out
+    mean P averaged over its evaluations in the last 100 steps. Parts, at the coldest base: (a) no seed of
+    GRPO, RB-RLOO or GARL q <= 0.5 escapes within the budget; (b) every seed of GARL q = 0.75 and q = 1
+    escapes, and q = 1 no later (median over seeds); (c) q = 0.75 ends better than q = 1: over every (cold
+    base, seed) pair, the mean of final(q = 0.75) − final(q = 1) exceeds 2 standard errors. REFUTED if no seed
+    of GARL q = 0.75 or q = 1 escapes at the coldest base, or if (c) is reversed (q = 1 ends better by more
+    than 2 SE); VERIFIED if (a), (b), (c) hold; PARTIAL otherwise. Fitted slopes of log T against log 1/p0
+    (theory 1 − q) and PAFT against GARL at the same q (paired by seed: equal escape steps, per-step |ΔP|;
+    control: GARL's |Δ escape| across seeds) are reported. The cpu and gpu presets combine as the module
+    docstring says: one preset with a status gives its own, two agreeing give theirs, two disagreeing give
+    PARTIAL, none gives NOT RUN.
+    """
     return _presets(_verify_cold, "cold", ctx, path)
 
 
 def verify_lm_warm(ctx: CheckContext, path: Path | None = None) -> Verdict:
+    """LM-WARM from the rows of each preset (module docstring).
+
+    Decision rule: per run: peak = largest held-out maj@k over all evaluations (the base's included); late
+    window = the evaluations in the last 100 steps; collapsed = min maj@k in the late window < peak/2, or mean
+    rationale accuracy in the late window < 0.5. Final quality = late-window mean maj@k (ties within 0.01
+    broken by late held-out mean P). An (arm, method) is stable if no seed collapsed. Regimes: R1 (low-q GARL
+    best where stable): an arm is testable if it has >= 2 stable methods, one of them RB-RLOO or GARL q =
+    0.25, and is not saturated (fewer than two stable methods at final maj@k >= 0.98); R1 holds if the best
+    stable method is RB-RLOO or GARL q = 0.25 in a majority of the testable arms, is contradicted otherwise,
+    untestable with no testable arm; R2 (GARL collapses, PAFT q = 0.75 stays stable): testable in the arms
+    where GARL q = 0.75 or 1 collapsed; holds if PAFT q = 0.75 is stable in one of them, contradicted if it
+    collapsed in all of them, untestable if GARL never collapsed. INCONCLUSIVE if both regimes are untestable
+    (nothing discriminates); VERIFIED if both hold; REFUTED if neither holds and one is contradicted; PARTIAL
+    otherwise. Reported: each method's largest stable SGD learning rate and its final quality there. The cpu
+    and gpu presets combine as the module docstring says: one preset with a status gives its own, two agreeing
+    give theirs, two disagreeing give PARTIAL, none gives NOT RUN.
+    """
     return _presets(_verify_warm, "warm", ctx, path)
 
 
 def verify_lm_noise(ctx: CheckContext, path: Path | None = None) -> Verdict:
+    """LM-NOISE from the rows of each preset (module docstring).
+
+    Decision rule: per run: κ = c/(P + c) over the last quarter of the steps (c and P: mean per-step
+    probability of the noisy and of the clean label on the training draws), κ_start the same over the first 20
+    steps; gate: mean held-out rationale accuracy over the last 100 steps >= 0.9 (a destroyed model cannot
+    pass); per method the mean over gated seeds ± standard error. Arms: fixed (a fixed training set with a
+    fixed flipped subset: memorisation) and fresh (flipped afresh at every draw). Parts, in every arm present:
+    (a) q = 1 contaminated: κ(1) >= ε/2; (b) q = 0 clean: κ(0) <= ε/10; (c) κ(1) > κ(0) by more than 2 SE; and
+    in the fixed arm (d) the schedule gated, late P >= 1/2, κ <= ε/10. INCONCLUSIVE if in the fixed arm no q =
+    1 seed passes the gate, or neither q = 1 nor q = 0 has moved (|κ − κ_start| within 2 SE for both: the
+    budget cannot discriminate); REFUTED if κ(0) >= κ(1) in the fixed arm (q = 0 no cleaner); VERIFIED if
+    every part holds; PARTIAL otherwise. Reported beside it (not deciding): the exact population flow of the
+    answer head (``categorical.answer_head``) from the runs' measured start, its clock fitted once on q = 1's
+    escape of the clean label (contamination never enters the fit), and the asymptote. The cpu and gpu presets
+    combine as the module docstring says: one preset with a status gives its own, two agreeing give theirs,
+    two disagreeing give PARTIAL, none gives NOT RUN.
+    """
     return _presets(_verify_noise, "noise", ctx, path)
