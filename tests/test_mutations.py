@@ -33,6 +33,18 @@ def _tables() -> list[M.Mutation]:
 MUTATIONS = _tables()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def every_lab_module_loaded():
+    """Import every module of the lab before any error is planted: ``plant`` patches the modules loaded at
+    that moment, and a module first imported while a mutation is active would keep the wrong object after
+    the patch is undone (and spoil later tests in this process)."""
+    import tsallis_theory
+
+    for info in pkgutil.walk_packages(tsallis_theory.__path__, "tsallis_theory."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+
+
 def clear_caches() -> None:
     """Forget compiled programs and every memo of the lab (lru_caches, module-level _MEMO/_CACHE dicts)."""
     jax.clear_caches()
