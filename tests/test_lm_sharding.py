@@ -39,11 +39,13 @@ SCRIPT = textwrap.dedent("""
     import dataclasses
     from tsallis_theory.lm.sharding import run_mesh
     from tsallis_theory.studies._lm_loop import train_batch
+    from tsallis_theory.lm.tabular import TabularPolicy
+    tab = TabularPolicy(jax.random.PRNGKey(1), task, init_scale=0.5, digit_bias=-1.0)  # a cheap compile
     runs = [cfg, dataclasses.replace(cfg, method="garl-1", seed=1, lr=0.2), dataclasses.replace(cfg, seed=2)]
-    tr = make_trainer(task, cfg, pol)
-    one = train_batch(task, runs, [pol] * 3, policy_descs=[{}] * 3, trainer=tr, progress=False)
-    two = train_batch(task, runs, [pol] * 3, policy_descs=[{}] * 3, trainer=tr, run_mesh=run_mesh(), progress=False)
-    st = tr.init_batch([pol] * 4, runs + runs[-1:], run_mesh())
+    tr = make_trainer(task, cfg, tab)
+    one = train_batch(task, runs, [tab] * 3, policy_descs=[{}] * 3, trainer=tr, progress=False)
+    two = train_batch(task, runs, [tab] * 3, policy_descs=[{}] * 3, trainer=tr, run_mesh=run_mesh(), progress=False)
+    st = tr.init_batch([tab] * 4, runs + runs[-1:], run_mesh())
     assert len(jax.tree.leaves(st.params)[0].sharding.device_set) == 2
     for h1, h2 in zip(one, two):
         assert h1["escape_step"] == h2["escape_step"]
