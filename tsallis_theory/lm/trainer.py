@@ -5,10 +5,15 @@
     init(policy, cfg=None) -> TrainState
     train_chunk(state) -> (state, metrics)       cfg.chunk steps under lax.scan; metrics are (chunk,) arrays
     evaluate(params, seed=None) -> dict          held-out p@1, p@k, maj@k, mean P, contamination (``evaluation``)
+    init_batch(policies, cfgs, run_mesh=None)    R runs' states stacked on a leading run axis (sharded over
+                                                 ``run_mesh``'s devices, ``sharding.run_mesh``)
+    train_chunk_batch(states)                    jax.vmap of train_chunk over the run axis; metrics (R, chunk)
+    evaluate_batch(params, seeds) -> dict        held-out metrics of R runs, (R,) arrays
 
-What differs between the runs of a study (q, the schedule's switch step, the noise rate ε, the seed) is data
-in the state (``RunKnobs``, the key), not a constant of the compiled program: one trainer serves every run
-whose ``compile_key`` matches (garl-<q>, rb-rloo and schedule at any ε and seed share one compilation).
+What differs between the runs of a study (q, the schedule's switch step, the noise rate ε, the seed, the
+learning rate, the clipping norm, the update-norm target) is data in the state (``RunKnobs``, the key), not a
+constant of the compiled program: one trainer serves every run whose ``compile_key`` matches (garl-<q>,
+rb-rloo and schedule at any ε, seed and lr share one compilation), one at a time or as one batch.
 
 One step: draw B fresh problems (with probability ε the training answer is the corrupted label), sample M
 rollouts per prompt with the policy, compute log p(z|x), log p(y*|x,z), log p(ŷ|x,z) in one forward, turn
