@@ -220,8 +220,10 @@ def fig_noise(rows, path=None, *, ax=None):
         a.set_xlabel("training step")
         a.set_ylabel("κ = c / (P + c) on the training draws")
         what = {"fixed": "fixed training set, fixed flipped subset", "fresh": "flipped afresh at every draw"}
+        legend = ("solid: measured; dashed: answer-head population flow; dotted: its asymptote" if flow
+                  else "measured (no population flow for this design)")
         a.set_title(f"LM-NOISE, {what.get(arm, 'older design')} (ε = {eps}, base p0 = {_p0_text(sel or rows)})\n"
-                    "solid: measured; dashed: answer-head population flow; dotted: its asymptote", fontsize=9)
+                    + legend, fontsize=9)
         a.legend(fontsize=7, loc="lower right")
     return finish_figure(fig, path, ax)
 
