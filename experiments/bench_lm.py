@@ -2,12 +2,16 @@
 one at a time, train-step tokens/s, sampling tokens/s and achieved FLOP/s as a fraction of a float32 matmul
 peak measured in the same run.
 
-    python experiments/bench_lm.py [--preset cpu|gpu|smoke] [--steps N] [--runs R]
+    python experiments/bench_lm.py [--preset cpu|gpu|smoke] [--steps N] [--runs R] [--sequential-runs S]
+                                   [--repeat K]
 
 Batched against sequential: R runs of the preset's GARL rule (q, seed and learning rate differing per run,
 as in the study's batches), each ``--steps`` steps (one chunk) plus the held-out evaluation the study makes
-after a chunk, from R freshly initialised models of the preset's architecture. Both ways are compiled and
-warmed up first; the timed work is the same, and the ratio of runs/s is printed.
+after a chunk, from R freshly initialised models of the preset's architecture, as one batch; and the first S
+of them (all by default) one at a time on the same compiled trainer. Both ways are compiled and warmed up
+first; the ratio of runs/s is printed, with each way's first call (compilation included). On a GPU,
+``--runs 60 --steps 20`` compiles the program of the gpu preset's LM-COLD batches, which a persistent
+compilation cache then hands to the study (experiments/gpu_study.sh).
 
 The peak is a matmul in the model's dtype (float32 at JAX's default precision, TF32 on GPUs that have it; bfloat16 for
 a bfloat16 model), 1024^3 on CPU and
@@ -28,8 +32,13 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 
-def _time(fn, repeat):
-    jax.block_until_ready(fn())  # compile and warm up
+def _time(fn, repeat, first=None):
+    """Mean seconds of ``fn()`` over ``repeat`` calls after one untimed call (compilation and warm-up); the
+    first call's seconds are appended to the list ``first`` when given."""
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn())
+    if first is not None:
+        first.append(time.perf_counter() - t0)
     t0 = time.perf_counter()
     for _ in range(repeat):
         out = fn()
@@ -43,9 +52,11 @@ def matmul_peak(n: int, repeat: int = 10, dtype: str = "float32") -> float:
     return 2 * n ** 3 / _time(lambda: f(a), repeat)
 
 
-def batch_against_sequential(task, study, cfg, runs: int) -> tuple[float, float]:
-    """Seconds to train ``runs`` runs (one chunk each, then the held-out evaluation) as one batch, and one at
-    a time on the same compiled trainer; both compiled and warmed up before timing."""
+def batch_against_sequential(task, study, cfg, runs: int, sequential_runs: int, repeat: int = 2,
+                             first=None) -> tuple[float, float]:
+    """Seconds per run to train ``runs`` runs (one chunk each, then the held-out evaluation) as one batch,
+    and the first ``sequential_runs`` of them one at a time on the same compiled trainer; both compiled and
+    warmed up before timing (the first calls' seconds, compilation included, go to the list ``first``)."""
     import dataclasses
 
     from tsallis_theory.lm.sharding import pad_runs, run_mesh
@@ -66,12 +77,12 @@ def batch_against_sequential(task, study, cfg, runs: int) -> tuple[float, float]
 
     def sequential():
         out = []
-        for c, mdl in zip(cfgs, models):
+        for c, mdl in zip(cfgs[:sequential_runs], models):
             state, metrics = tr.train_chunk(tr.init(mdl, c))
             out.append((tr.evaluate(state.params, c.seed)["eval_mean_P"], metrics["mean_P"]))
         return out
 
-    return _time(batched, 2), _time(sequential, 2)
+    return _time(batched, repeat, first) / runs, _time(sequential, repeat, first) / sequential_runs
 
 
 def main(argv=None) -> int:
@@ -84,9 +95,15 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
     ap.add_argument("--steps", type=int, default=20, help="steps per timed chunk")
     ap.add_argument("--runs", type=int, default=16, help="runs in the batch (batched against sequential)")
+    ap.add_argument("--sequential-runs", type=int, default=0,
+                    help="how many of those runs are timed one at a time (0: all; runs/s is a rate either way)")
+    ap.add_argument("--repeat", type=int, default=2, help="timed repetitions of each way")
     args = ap.parse_args(argv)
-    if args.steps < 1 or args.runs < 1:
-        ap.error(f"--steps and --runs must be >= 1; got {args.steps} and {args.runs}")
+    if args.steps < 1 or args.runs < 1 or args.repeat < 1:
+        ap.error(f"--steps, --runs and --repeat must be >= 1; got {args.steps}, {args.runs} and {args.repeat}")
+    if not 0 <= args.sequential_runs <= args.runs:
+        ap.error(f"--sequential-runs must be in [0, --runs]; got {args.sequential_runs}")
+    seq_runs = args.sequential_runs or args.runs
     enable_x64()  # as the CLI runs the study (parameters and activations stay float32)
     study = PRESETS[args.preset]
     import dataclasses
@@ -102,7 +119,8 @@ def main(argv=None) -> int:
     peak_n = 1024 if jax.default_backend() == "cpu" else 8192  # a size that saturates the device
     dtype = "bfloat16" if study.model.dtype == "bfloat16" else "float32"  # the peak of the model's own dtype
     peak = matmul_peak(peak_n, dtype=dtype)
-    step_s = _time(lambda: tr.train_chunk(state)[1]["mean_P"], 3) / args.steps
+    first: list[float] = []
+    step_s = _time(lambda: tr.train_chunk(state)[1]["mean_P"], 3, first) / args.steps
     keys = jax.random.split(jax.random.PRNGKey(1), b * m)
     prompts = jnp.tile(jnp.arange(task.prompt_len) % task.modulus, (b * m, 1)).at[:, 0].set(task.bos)
     prompts = prompts.at[:, -1].set(task.sep)
@@ -116,11 +134,13 @@ def main(argv=None) -> int:
     print(f"matmul peak ({dtype} {peak_n}^3 at default precision, measured now): {peak / 1e9:.1f} GFLOP/s")
     print(f"train step: {step_s * 1e3:.1f} ms, {train_tokens / step_s:,.0f} tokens/s, "
           f"{train_flops / step_s / 1e9:.2f} GFLOP/s = {train_flops / step_s / peak:.1%} of the matmul peak")
-    batched_s, sequential_s = batch_against_sequential(task, study, cfg, args.runs)
-    print(f"batched runs: {args.runs} runs x {args.steps} steps + evaluation: one batch {batched_s:.2f} s "
-          f"({args.runs / batched_s:.2f} runs/s), one at a time {sequential_s:.2f} s ({args.runs / sequential_s:.2f} "
-          f"runs/s): batched/sequential = {sequential_s / batched_s:.2f}x; batched train step "
-          f"{train_flops * args.runs / (batched_s / args.steps) / peak:.1%} of the matmul peak (evaluation included)")
+    print(f"first train chunk (compilation included): {first[0]:.1f} s", flush=True)
+    batched_s, sequential_s = batch_against_sequential(task, study, cfg, args.runs, seq_runs, args.repeat, first)
+    print(f"batched runs: {args.runs} runs x {args.steps} steps + evaluation: one batch {batched_s * args.runs:.2f} s "
+          f"({1 / batched_s:.2f} runs/s), one at a time ({seq_runs} timed) {sequential_s:.3f} s per run "
+          f"({1 / sequential_s:.2f} runs/s): batched/sequential = {sequential_s / batched_s:.2f}x; batched train step "
+          f"{train_flops / (batched_s / args.steps) / peak:.1%} of the matmul peak (evaluation included); "
+          f"first calls (compilation included): batch {first[1]:.1f} s, one at a time {first[2]:.1f} s")
     print(f"sampling: {b * m * (t - 1) / samp_s:,.0f} tokens/s, {b * m * (t - 1) * fpt / samp_s / 1e9:.2f} GFLOP/s "
           f"= {b * m * (t - 1) * fpt / samp_s / peak:.1%} of the matmul peak")
     return 0

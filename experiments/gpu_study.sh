@@ -4,26 +4,47 @@
 #
 #   bash experiments/gpu_study.sh OUT_DIR [SECONDS]
 #
-# Writes OUT_DIR/device.txt, bench.txt, study.log (per-run summary), study.err (progress), the result
-# rows OUT_DIR/lm_gpu/{bases,runs}.jsonl and the figures OUT_DIR/figures/lm_gpu_*.png. SECONDS > 0 stops
-# the study after that long; rerunning with the same OUT_DIR and checkpoints (CKPT, default
-# /tmp/lm_gpu_ckpt) resumes it. PRESET=smoke checks the script.
+# Writes six files: OUT_DIR/device.txt, bench.txt, study.log (per-run summary and timings), study.err
+# (progress and per-batch timings) and the result rows OUT_DIR/lm_<preset>/{bases,runs}.jsonl. Figures are
+# drawn from the rows afterwards (tsallis-lab lm --preset gpu --figures-only --out DIR).
+#
+# SECONDS > 0 is the time the whole script may take: the study stops 20 s before it (exit code 124), and a
+# rerun on the same machine resumes it: the rows are kept in KEEP (default /tmp/lm_<preset>_rows, copied
+# back into an emptied OUT_DIR), the checkpoints in CKPT (default /tmp/lm_<preset>_ckpt) and the compiled
+# programs in JAX_COMPILATION_CACHE_DIR (default /tmp/jax_cache; the benchmark's batch of 60 runs is the
+# program of the study's LM-COLD batches). BENCH=0 skips the benchmark; BENCH_ARGS replaces its arguments;
+# PRESET=smoke checks the script on any machine.
 set -uo pipefail
 out=${1:?usage: gpu_study.sh OUT_DIR [SECONDS]}
 limit=${2:-0}
 preset=${PRESET:-gpu}
+keep=${KEEP:-/tmp/lm_${preset}_rows}
 cd "$(dirname "$0")/.." || exit 2
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-mkdir -p "$out"
+export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-/tmp/jax_cache}
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 XLA_PYTHON_CLIENT_MEM_FRACTION=${XLA_PYTHON_CLIENT_MEM_FRACTION:-0.9}
+mkdir -p "$out" "$keep"
+if [ -d "$keep/lm_$preset" ] && [ ! -e "$out/lm_$preset" ]; then cp -r "$keep/lm_$preset" "$out/"; fi
 python3 -c 'import jax, sys; print("python", sys.version.split()[0], "jax", jax.__version__, jax.devices())' \
-  | tee "$out/device.txt"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >>"$out/device.txt" 2>/dev/null
-timeout 150 python3 experiments/bench_lm.py --preset "$preset" 2>&1 | tee "$out/bench.txt"
-study=(python3 -m tsallis_theory.cli lm --preset "$preset" --out "$out" --figures "$out/figures"
+  | tee -a "$out/device.txt"
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader \
+  >>"$out/device.txt" 2>/dev/null
+if [ "${BENCH:-1}" != 0 ]; then
+  read -r -a bench_args <<<"${BENCH_ARGS:---runs 60 --steps 20 --sequential-runs 6 --repeat 1}"
+  timeout 170 python3 experiments/bench_lm.py --preset "$preset" "${bench_args[@]}" 2>&1 | tee -a "$out/bench.txt"
+fi
+study=(python3 -m tsallis_theory.cli lm --preset "$preset" --out "$out" --figures ''
        --ckpt "${CKPT:-/tmp/lm_${preset}_ckpt}")
-if [ "$limit" -gt 0 ]; then study=(timeout "$limit" "${study[@]}"); fi
-"${study[@]}" 2>"$out/study.err" | tee "$out/study.log"
+if [ "$limit" -gt 0 ]; then
+  left=$((limit - SECONDS - 20))
+  if [ "$left" -lt 10 ]; then echo "no time left for the study ($left s)"; exit 124; fi
+  study=(timeout "$left" "${study[@]}")
+fi
+started=$SECONDS
+"${study[@]}" 2>>"$out/study.err" | tee -a "$out/study.log"
 rc=${PIPESTATUS[0]}
-echo "study exit code $rc (124: stopped at the time limit; rerun to resume)" | tee -a "$out/study.log"
-tail -n 5 "$out/study.err"
+echo "study exit code $rc after $((SECONDS - started)) s (124: stopped at the time limit; rerun to resume)" \
+  | tee -a "$out/study.log"
+cp -r "$out/lm_$preset" "$keep/" 2>/dev/null
+grep -a "runs (padded)" "$out/study.err" | tail -n 12
 exit "$rc"

@@ -195,7 +195,7 @@ def test_shared_trainer_equals_dedicated_trainer(key):
     assert h_shared["steps"]["q"] == h_own["steps"]["q"] == [1.0, 0.0, 0.0, 0.0]  # switch at step 1
     assert h_shared["evals"] == h_own["evals"]
     with pytest.raises(ValueError, match="compile_key differs"):
-        shared.init(pol, TrainConfig(method="grpo", **base))
+        shared.init(pol, TrainConfig(method="sft", **base))
 
 
 def test_checkpoint_errors(tmp_path, key):

@@ -18,10 +18,13 @@ from tsallis_theory.studies._lm_loop import train, train_batch
 TASK = TaskConfig(modulus=3, chain_length=2)
 BASE = TrainConfig(method="garl-0.75", steps=4, chunk=2, lr=1.0, batch_prompts=4, group_size=3, eval_prompts=4,
                    max_grad_norm=2.0)
-# one compile key (the GARL rule), every per-run knob varied: q plan, ε, seed, lr, clipping, update norm
+# one compile key, every per-run knob varied: q plan, ε, seed, lr, clipping, update norm, and the coefficient
+# rule (GARL, PAFT, GRPO: objectives.rl_coefficients)
 RUNS = [BASE, dataclasses.replace(BASE, method="garl-1", lr=0.3, seed=3, noise_eps=0.2),
         dataclasses.replace(BASE, method="rb-rloo", seed=1, update_norm=0.05, max_grad_norm=0.0),
-        dataclasses.replace(BASE, method="schedule", schedule_switch=1, seed=2, lr=2.0)]
+        dataclasses.replace(BASE, method="schedule", schedule_switch=1, seed=2, lr=2.0),
+        dataclasses.replace(BASE, method="paft-0.5", seed=4, noise_eps=0.1),
+        dataclasses.replace(BASE, method="grpo", seed=5, lr=0.5)]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +32,7 @@ def policies():
     """Two different base policies (runs from different bases share a batch)."""
     a = TabularPolicy(jax.random.PRNGKey(0), TASK, init_scale=0.5, digit_bias=-1.0)
     b = TabularPolicy(jax.random.PRNGKey(1), TASK, init_scale=0.3, digit_bias=-2.0)
-    return [a, b, a, b]
+    return [a, b, a, b, a, b]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +41,7 @@ def trainer(policies):
 
 
 def test_every_run_of_a_batch_equals_the_run_alone(trainer, policies):
-    hists = train_batch(TASK, RUNS, policies, policy_descs=[{}] * 4, trainer=trainer, progress=False)
+    hists = train_batch(TASK, RUNS, policies, policy_descs=[{}] * len(RUNS), trainer=trainer, progress=False)
     state = trainer.init_batch(policies, RUNS)
     state, _ = trainer.train_chunk_batch(state)
     state, _ = trainer.train_chunk_batch(state)
@@ -80,7 +83,7 @@ def test_killed_batch_resumes_from_its_checkpoint(trainer, policies, tmp_path, m
 
 def test_bad_batches_are_one_line_errors(trainer, policies):
     with pytest.raises(ValueError, match="different compile keys") as err:
-        trainer.init_batch(policies[:2], [BASE, dataclasses.replace(BASE, method="grpo")])
+        trainer.init_batch(policies[:2], [BASE, dataclasses.replace(BASE, method="sft")])
     assert "\n" not in str(err.value)
     with pytest.raises(ValueError, match="one budget"):
         train_batch(TASK, [BASE, dataclasses.replace(BASE, steps=6)], policies[:2], policy_descs=[{}] * 2,
@@ -97,3 +100,39 @@ def test_study_names_the_grpo_convention():
     from tsallis_theory.studies import lm
 
     assert lm.GRPO_CONVENTION == objectives.GRPO_CONVENTION
+
+
+def test_padding_a_batch_leaves_its_runs_unchanged(trainer, policies):
+    """Padding to a width (so that a group's batches share one compiled shape) adds runs that are dropped."""
+    plain = train_batch(TASK, RUNS[:3], policies[:3], policy_descs=[{}] * 3, trainer=trainer, progress=False)
+    padded = train_batch(TASK, RUNS[:3], policies[:3], policy_descs=[{}] * 3, trainer=trainer, width=5,
+                         progress=False)
+    assert len(padded) == 3
+    for a, b in zip(plain, padded):
+        np.testing.assert_allclose(a["steps"]["mean_P"], b["steps"]["mean_P"], rtol=1e-12)
+        assert a["evals"] == b["evals"]
+
+
+def test_checkpoints_are_spaced_by_their_cost(monkeypatch, tmp_path):
+    """The first chunk is saved; later ones once the time since the last save reaches SAVE_SPACING times that
+    save's duration (a fake clock: each save takes 1 s, each chunk 0.5 s)."""
+    from tsallis_theory.studies import _lm_loop as loop
+
+    clock, saved = [0.0], []
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: clock[0])
+
+    def fake_save(path, tree, config, *, kind, extra=None):
+        saved.append(extra)
+        clock[0] += 1.0
+
+    monkeypatch.setattr(C, "save", fake_save)
+    saver = loop.ChunkCheckpoints(tmp_path / "ck", {}, "train")
+    for chunk in range(60):
+        clock[0] += 0.5
+        saver.after_chunk(None, chunk)
+    spacing = loop.SAVE_SPACING * 1.0
+    assert saved[0] == 0 and len(saved) == 1 + int((59 - 0) * 0.5 // spacing)
+    assert all(b - a == spacing / 0.5 for a, b in zip(saved, saved[1:]))
+    quiet = loop.ChunkCheckpoints(None, {}, "train")  # no path: never saves
+    quiet.after_chunk(None, 0)
+    assert len(saved) == 1 + int(59 * 0.5 // spacing)

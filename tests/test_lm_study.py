@@ -117,6 +117,21 @@ def test_plan_filters_methods_and_rejects_unknown():
         assert {c.chunk for c in cfgs if c.train_set} == {NOISE_CHUNK} and all(c.steps % c.chunk == 0 for c in cfgs)
 
 
+def test_batches_share_one_compilation_per_group():
+    """The gpu preset's 243 runs at 64 per batch: GARL, PAFT and GRPO share a compile key (their rule is data),
+    and each group splits into near-equal batches padded to one width, so five train programs compile."""
+    from tsallis_theory.lm.trainer import compile_key
+    from tsallis_theory.studies.lm import batches
+
+    cfg = dataclasses.replace(PRESETS["gpu"], batch_runs=64)
+    out = batches(cfg, plan(cfg))
+    assert sorted(len(b) for b, _ in out) == [6, 12, 21, 42, 42, 60, 60] and all(len(b) == w for b, w in out)
+    assert sum(len(b) for b, _ in out) == len(plan(cfg)) == 243
+    assert len({(compile_key(train_config(cfg, b[0])), w) for b, w in out}) == 5
+    odd = batches(dataclasses.replace(cfg, batch_runs=8), plan(cfg)[:21])  # 21 runs: 7 + 7 + 7, width 7
+    assert [(len(b), w) for b, w in odd] == [(7, 7)] * 3
+
+
 @pytest.mark.parametrize("field, value, match", [
     ("cold_methods", ("garl-3",), "cold_methods: method 'garl-3'"), ("warm_steps", 0, "warm_steps must be >= 1"),
     ("noise_base", "cold-0.5", "noise_base: unknown base 'cold-0.5'"), ("noise_eps", 0.5, "noise_eps"),
@@ -283,6 +298,10 @@ def test_presets_side_by_side_and_older_design(tmp_path):
     ctx = CheckContext(results_dir=tmp_path)
     alone = checks.verify_lm_cold(ctx)
     assert alone.status == VERIFIED and "[gpu preset] NOT RUN" in alone.evidence
+    # these rows are part of the cpu preset's plan: the same rule decides, and the evidence names the gaps
+    cov = alone.numbers["presets"]["cpu"]["coverage"]
+    assert cov["planned"] == sum(s["experiment"] == "cold" for s in plan(PRESETS["cpu"])) > cov["present"]
+    assert cov["missing"]["paft-1"][0] == 0 and "Incomplete study" in alone.evidence
     old = [{k: v for k, v in r.items() if k != "design"} for r in good]
     _write(tmp_path / "lm_gpu", old)
     v = checks.verify_lm_cold(ctx)

@@ -19,6 +19,7 @@ import dataclasses
 
 FIXED_METHODS = ("grpo", "rb-rloo", "schedule", "sft")
 Q_METHODS = ("garl", "paft")
+RL_RULES = ("garl", "paft", "grpo")  # coefficient rules selected per run inside one compiled step (rule index)
 # every method the small-LM study runs, in the order its tables and figures list them
 ALL_METHODS = ("garl-1", "garl-0.75", "garl-0.5", "garl-0.25", "rb-rloo", "grpo",
                "paft-1", "paft-0.75", "paft-0.25", "schedule", "sft")
@@ -37,10 +38,18 @@ class Method:
         return self.kind == "sft"
 
     @property
-    def compiled_kind(self) -> str:
-        """The coefficient rule the compiled train step runs: the schedule is GARL with a step-dependent q,
-        and every q is data (``objectives.q_plan``), so garl-<q>, rb-rloo and schedule share one compilation."""
+    def rule(self) -> str:
+        """The coefficient rule of the method: the schedule is GARL with a step-dependent q
+        (``objectives.q_plan``); every other method is its own rule."""
         return "garl" if self.kind == "schedule" else self.kind
+
+    @property
+    def compiled_kind(self) -> str:
+        """What the compiled train step is specialised to: "rl" for the rules in ``RL_RULES`` (GARL, PAFT,
+        GRPO, and so rb-rloo and the schedule), whose rule and q are data of the run
+        (``objectives.rl_coefficients``), so that all of them share one compilation and one batch; "sft"
+        (another data path) and a declared method are each their own."""
+        return "rl" if self.rule in RL_RULES else self.rule
 
 
 def parse_method(name: str) -> Method:

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from tsallis_theory.estimators import GRPO_PRESETS, garl_rloo, grpo_advantage, paft
-from tsallis_theory.lm.methods import Method
+from tsallis_theory.lm.methods import RL_RULES, Method
 
 
 class Coefficients(NamedTuple):
@@ -59,7 +59,7 @@ def q_at(step, q_before, q_after, switch):
 
 
 def coefficients(kind: str, key, log_w_BM, reward_BM, q, *, lr_rescale: bool = False) -> Coefficients:
-    """Coefficients of the rule ``kind`` (a ``Method.compiled_kind``) from the pool's log answer likelihoods
+    """Coefficients of the rule ``kind`` (a ``Method.rule``) from the pool's log answer likelihoods
     and hard rewards (both (B, M)); q may be traced."""
     m = log_w_BM.shape[-1]
     zeros = jnp.zeros_like(log_w_BM)
@@ -80,6 +80,19 @@ def coefficients(kind: str, key, log_w_BM, reward_BM, q, *, lr_rescale: bool = F
     if ":" in kind:
         return _declared(kind, log_w_BM, reward_BM, q)
     raise ValueError(f"unknown method kind {kind!r}")
+
+
+def rl_coefficients(rule, key, log_w_BM, reward_BM, q, *, lr_rescale: bool = False) -> Coefficients:
+    """Coefficients of rule ``methods.RL_RULES[rule]`` (``rule`` an int, possibly traced: a run's knob), so
+    that one compiled step serves GARL, PAFT and GRPO runs alike. ``lax.switch`` runs only the chosen rule
+    for one run; over a batch of runs (vmap) it computes each rule and selects per run. The rules' outputs
+    are promoted to one dtype (GRPO's float32 advantages are exact in float64)."""
+    branches = [lambda k, w, r, q, kind=kind: coefficients(kind, k, w, r, q, lr_rescale=lr_rescale)
+                for kind in RL_RULES]
+    shapes = [jax.eval_shape(f, key, log_w_BM, reward_BM, q) for f in branches]
+    dt = jnp.result_type(*(x.dtype for s in shapes for x in s))
+    cast = [lambda k, w, r, q, f=f: jax.tree.map(lambda x: x.astype(dt), f(k, w, r, q)) for f in branches]
+    return jax.lax.switch(rule, cast, key, log_w_BM, reward_BM, q)
 
 
 def _declared(spec: str, log_w_BM, reward_BM, q) -> Coefficients:

@@ -11,9 +11,10 @@
     evaluate_batch(params, seeds) -> dict        held-out metrics of R runs, (R,) arrays
 
 What differs between the runs of a study (q, the schedule's switch step, the noise rate ε, the seed, the
-learning rate, the clipping norm, the update-norm target) is data in the state (``RunKnobs``, the key), not a
-constant of the compiled program: one trainer serves every run whose ``compile_key`` matches (garl-<q>,
-rb-rloo and schedule at any ε, seed and lr share one compilation), one at a time or as one batch.
+learning rate, the clipping norm, the update-norm target, and the coefficient rule among GARL, PAFT and
+GRPO) is data in the state (``RunKnobs``, the key), not a constant of the compiled program: one trainer
+serves every run whose ``compile_key`` matches (garl-<q>, rb-rloo, paft-<q>, grpo and schedule at any ε, seed
+and lr share one compilation), one at a time or as one batch.
 
 One step: draw B fresh problems (with probability ε the training answer is the corrupted label), sample M
 rollouts per prompt with the policy, compute log p(z|x), log p(y*|x,z), log p(ŷ|x,z) in one forward, turn
@@ -43,15 +44,16 @@ import optax
 from tsallis_theory.lm import objectives as O
 from tsallis_theory.lm.configs import TaskConfig, TrainConfig
 from tsallis_theory.lm.evaluation import eval_key, make_evaluator
-from tsallis_theory.lm.methods import parse_method
+from tsallis_theory.lm.methods import RL_RULES, parse_method
 from tsallis_theory.lm.policy import log_probs_batch, sample_batch
 from tsallis_theory.lm.sharding import constrain_batch, shard_runs
 from tsallis_theory.lm.task import training_batch
 
 
 class RunKnobs(NamedTuple):
-    """Per-run values the compiled step reads as data: the q plan (``objectives.q_plan``), ε, and the
-    optimiser's settings (learning rate, clipping norm, update-norm target; 0 turns the last two off)."""
+    """Per-run values the compiled step reads as data: the q plan (``objectives.q_plan``), ε, the
+    optimiser's settings (learning rate, clipping norm, update-norm target; 0 turns the last two off) and
+    the coefficient rule (an index into ``methods.RL_RULES``; 0 for a method outside them)."""
 
     q_before: jax.Array
     q_after: jax.Array
@@ -60,15 +62,19 @@ class RunKnobs(NamedTuple):
     lr: jax.Array
     max_grad_norm: jax.Array
     update_norm: jax.Array
+    rule: jax.Array
 
 
 def run_knobs(cfg: TrainConfig) -> RunKnobs:
-    """The per-run values of ``cfg`` as arrays (floats in the float dtype in force, the switch step as int32)."""
-    q_before, q_after, switch = O.q_plan(parse_method(cfg.method), cfg.schedule_switch)
+    """The per-run values of ``cfg`` as arrays (floats in the float dtype in force, the switch step and the
+    rule index as int32)."""
+    method = parse_method(cfg.method)
+    q_before, q_after, switch = O.q_plan(method, cfg.schedule_switch)
+    rule = RL_RULES.index(method.rule) if method.rule in RL_RULES else 0
     dt = jnp.result_type(float)
     return RunKnobs(jnp.asarray(q_before, dt), jnp.asarray(q_after, dt), jnp.asarray(switch, jnp.int32),
                     jnp.asarray(cfg.noise_eps, dt), jnp.asarray(cfg.lr, dt), jnp.asarray(cfg.max_grad_norm, dt),
-                    jnp.asarray(cfg.update_norm, dt))
+                    jnp.asarray(cfg.update_norm, dt), jnp.asarray(rule, jnp.int32))
 
 
 # TrainConfig fields that are data of a run (its knobs, key or host loop), not constants of the program
@@ -190,8 +196,11 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
         def surrogate(params):
             logp_z_BM, logp_y_BMA = log_probs_batch(combine(params), prompt_BP, rationale_BMR, answers_BMA)
             logp_gold_BM = jnp.where(flip_B[:, None], logp_y_BMA[..., 1], logp_y_BMA[..., 0])
-            coef = O.coefficients(kind, k_est, jax.lax.stop_gradient(logp_gold_BM), reward_BM, q,
-                                  lr_rescale=cfg.lr_rescale)
+            log_w_BM = jax.lax.stop_gradient(logp_gold_BM)
+            if kind == "rl":  # GARL, PAFT or GRPO, chosen by the run's knob
+                coef = O.rl_coefficients(state.knobs.rule, k_est, log_w_BM, reward_BM, q, lr_rescale=cfg.lr_rescale)
+            else:
+                coef = O.coefficients(kind, k_est, log_w_BM, reward_BM, q, lr_rescale=cfg.lr_rescale)
             coef = jax.tree.map(jax.lax.stop_gradient, coef)
             total = (coef.c_z * logp_z_BM + coef.c_gold * logp_gold_BM + coef.c_hat * logp_y_BMA[..., 2]).sum()
             return (total / b).astype(jnp.float32), (logp_y_BMA, coef.advantage)

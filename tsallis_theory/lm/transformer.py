@@ -5,6 +5,11 @@ Shapes use suffixes: T sequence, D model width, H heads, K head width, F MLP wid
 ``decode_step(token, pos, cache) -> (logits_V, cache)`` is one step with a key/value cache (sampling,
 see ``sampling.py``). Both compute the same function: tests/test_lm.py checks it, and checks
 causality (the gradient of position t's output w.r.t. later inputs is zero).
+
+Precision: ``dtype="bfloat16"`` is mixed precision. The parameters stay float32 (the optimiser's master
+copy: an SGD step of lr 3e-4 is far below bfloat16's resolution of a weight, so bfloat16 parameters would
+not move), and every forward computes in bfloat16 on a cast copy (``compute_view``); the gradient flows
+back through the cast to the float32 parameters. "float32" and "float64" store and compute in that dtype.
 """
 
 from __future__ import annotations
@@ -22,6 +27,11 @@ def _layer_norm(x_TD, scale_D, bias_D, eps=1e-5):
     return (x_TD - mu) * jax.lax.rsqrt(var + eps) * scale_D + bias_D
 
 
+def param_dtype(cfg: TransformerConfig):
+    """The dtype the parameters are stored in: float32 under bfloat16 compute (mixed precision), else ``cfg.dtype``."""
+    return jnp.dtype(jnp.float32 if cfg.dtype == "bfloat16" else cfg.dtype)
+
+
 class Block(eqx.Module):
     ln1_scale: jax.Array
     ln1_bias: jax.Array
@@ -35,7 +45,7 @@ class Block(eqx.Module):
     b_out_D: jax.Array
 
     def __init__(self, key, cfg: TransformerConfig):
-        dt = jnp.dtype(cfg.dtype)
+        dt = param_dtype(cfg)
         d, h, f = cfg.d_model, cfg.n_heads, cfg.d_ff
         k = d // h
         k1, k2, k3, k4 = jax.random.split(key, 4)
@@ -86,7 +96,7 @@ class Transformer(eqx.Module):
     cfg: TransformerConfig = eqx.field(static=True)
 
     def __init__(self, key, task: TaskConfig, cfg: TransformerConfig = TransformerConfig()):
-        dt = jnp.dtype(cfg.dtype)
+        dt = param_dtype(cfg)
         ke, kp, ku, kb = jax.random.split(key, 4)
         v, d, t = task.vocab_size, cfg.d_model, task.seq_len
         self.embed_VD = (0.02 * jax.random.normal(ke, (v, d))).astype(dt)
@@ -96,27 +106,39 @@ class Transformer(eqx.Module):
         self.unembed_DV = (0.02 * jax.random.normal(ku, (d, v))).astype(dt)
         self.task, self.cfg = task, cfg
 
+    def compute_view(self) -> "Transformer":
+        """This model with its parameters in the compute dtype: a bfloat16 copy under mixed precision (cast
+        once per forward or per sampled rollout, not per decode step), the model itself otherwise."""
+        if self.cfg.dtype != "bfloat16" or self.embed_VD.dtype == jnp.bfloat16:
+            return self
+        return jax.tree.map(lambda w: w.astype(jnp.bfloat16) if eqx.is_inexact_array(w) else w, self)
+
     def __call__(self, tokens_T):
         """Causal forward: logits_TV[t] is the next-token distribution after tokens[: t + 1]."""
-        return self.forward_embeddings(self.embed_VD[tokens_T])
+        model = self.compute_view()
+        return model.forward_embeddings(model.embed_VD[tokens_T])
 
     def forward_embeddings(self, e_TD):
         """The forward pass from token embeddings (used by the causality test)."""
-        x_TD = e_TD + self.pos_TD[:e_TD.shape[0]]
+        self = self.compute_view()
+        x_TD = e_TD.astype(self.pos_TD.dtype) + self.pos_TD[:e_TD.shape[0]]
         for block in self.blocks:
             x_TD = block(x_TD)
         return _layer_norm(x_TD, self.lnf_scale, self.lnf_bias) @ self.unembed_DV
 
     # ---- key/value cache -------------------------------------------------------------------------
     def init_cache(self):
-        """Zeroed cache: (k, v) each of shape (L, T, H, K)."""
+        """Zeroed cache: (k, v) each of shape (L, T, H, K), in the compute dtype."""
+        self = self.compute_view()
         h = self.cfg.n_heads
         shape = (self.cfg.n_layers, self.task.seq_len, h, self.cfg.d_model // h)
         z = jnp.zeros(shape, self.embed_VD.dtype)
         return z, z
 
     def decode_step(self, token, pos, cache):
-        """Logits after feeding ``token`` at position ``pos``, attending to cached positions <= pos."""
+        """Logits after feeding ``token`` at position ``pos``, attending to cached positions <= pos (on the
+        ``compute_view``, which sampling takes once per rollout)."""
+        self = self.compute_view()
         k_cache, v_cache = cache
         x_1D = (self.embed_VD[token] + self.pos_TD[pos])[None]
         visible_1S = (jnp.arange(self.task.seq_len) <= pos)[None]
@@ -133,7 +155,7 @@ class Transformer(eqx.Module):
     def sample(self, key, prompt_P):
         from tsallis_theory.lm.sampling import sample_rollout
 
-        return sample_rollout(self, key, prompt_P)
+        return sample_rollout(self.compute_view(), key, prompt_P)
 
     def log_probs(self, prompt_P, rationale_R, answers_A):
         """log p(z|x) (sum over rationale positions) and log p(y_a|x, z) for each candidate answer."""

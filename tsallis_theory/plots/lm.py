@@ -56,7 +56,7 @@ def fig_cold_escape(rows, path=None, *, ax=None):
     budget = max(r["budget"] for r in rows)
     methods = _methods_in_order(rows)
     for i, m in enumerate(methods):
-        pts = sorted((r["p0"], r["escape_step"]) for r in rows if r["method"] == m)
+        pts = sorted(((r["p0"], r["escape_step"]) for r in rows if r["method"] == m), key=lambda t: t[0])
         x_esc = np.array([1 / p for p, s in pts if s is not None])
         y_esc = np.array([s for p, s in pts if s is not None], float)
         jitter = 1.0 + 0.035 * (i - len(methods) / 2)  # keep censored markers of different methods apart

@@ -9,7 +9,8 @@
   the batch's state, so an interrupted batch continues from its last chunk.
 * ``BaseBuilder``: the two stages of the base-checkpoint procedure (``lm.base``), each writing the base
   checkpoints it keeps; stage B starts from stage A's checkpoint.
-* ``Trainers``: the compiled trainers of a study, one per ``compile_key`` (one per coefficient rule).
+* ``Trainers``: the compiled trainers of a study, one per ``compile_key`` (one for GARL, PAFT
+  and GRPO, whose rule is data; one for SFT; one per optimiser and data source).
 
 Checkpoints are ``lm.checkpoints`` files (a pytree and a JSON sidecar holding the config they belong to):
 ``<ckpt>/bases/<name>`` for the bases, ``<ckpt>/runs/<run>`` for the run in progress.
@@ -18,14 +19,38 @@ Checkpoints are ``lm.checkpoints`` files (a pytree and a JSON sidecar holding th
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
+
+import jax
 
 from tsallis_theory.lm import checkpoints as C
 from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TrainConfig, TransformerConfig
 from tsallis_theory.lm.trainer import Trainer, compile_key, first_crossing, make_trainer
 
-KEEP_TRAINERS = 4  # compiled trainers kept at once (one per coefficient rule: grpo, garl, paft, sft)
+KEEP_TRAINERS = 4  # compiled trainers kept at once (a study has a few compile keys: trainer.compile_key)
+SAVE_SPACING = 10  # between checkpoints, train at least this many times as long as the last one took to write
+
+
+class ChunkCheckpoints:
+    """Checkpoints between chunks, spaced so that writing them costs at most 1/``SAVE_SPACING`` of the
+    time: the first chunk is always saved, a later one when the time since the last save is at least
+    ``SAVE_SPACING`` times that save's duration. A small run saves after every chunk; a batch of 60 runs of
+    25M parameters (6 GB, about 17 s to write) every few minutes. A resumed run continues from the last
+    save and repeats the chunks after it exactly (every draw is keyed by seed and step)."""
+
+    def __init__(self, path, config: dict[str, Any], kind: str):
+        self.path, self.config, self.kind = path, config, kind
+        self._last, self._cost = None, 0.0
+
+    def after_chunk(self, state, extra) -> None:
+        now = time.perf_counter()
+        if self.path is None or (self._last is not None and now - self._last < SAVE_SPACING * self._cost):
+            return
+        C.save(self.path, state, self.config, kind=self.kind, extra=extra)
+        self._last = time.perf_counter()
+        self._cost = self._last - now
 
 
 def run_config(task: TaskConfig, cfg: TrainConfig, policy_desc: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +76,7 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
     state = trainer.init(policy, cfg)
     history: dict[str, Any] = {"steps": {}, "evals": [], "escape_step": None}
     config = run_config(task, cfg, policy_desc or {"type": type(policy).__name__})
+    saver = ChunkCheckpoints(checkpoint, config, "train")
     if checkpoint is not None and C.exists(checkpoint):
         state, history = C.load(checkpoint, state, config, kind="train")
     if not history["evals"]:
@@ -63,8 +89,7 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
         state, metrics = trainer.train_chunk(state)
         done = int(state.step)
         _record_chunk(history, metrics, trainer.evaluate(state.params, cfg.seed), done, cfg)
-        if checkpoint is not None:
-            C.save(checkpoint, state, config, kind="train", extra=history)
+        saver.after_chunk(state, history)
         bar.update(cfg.chunk)
         bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
     bar.close()
@@ -83,13 +108,14 @@ def _record_chunk(history: dict[str, Any], metrics: dict[str, Any], evals: dict[
 
 
 def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, policy_descs: list[dict[str, Any]],
-                trainer: Trainer, checkpoint=None, run_mesh=None, progress: bool = True,
+                trainer: Trainer, checkpoint=None, run_mesh=None, width: int = 0, progress: bool = True,
                 desc: str = "batch") -> list[dict[str, Any]]:
     """Run R runs (``cfgs[i]`` from ``policies[i]``, all of ``trainer``'s compile key and one budget) as one
     program with a leading run axis; returns one history per run, as ``train`` does.
 
-    ``run_mesh`` shards the run axis over its devices (the batch is padded with copies of its last run to a
-    multiple of the device count; they are dropped). Resumes from ``checkpoint`` (the batch's state and
+    The batch is padded with copies of its last run (computed, then dropped) to at least ``width`` runs, so
+    that batches of one compile key share a shape and so a compilation, and to a multiple of the device
+    count of ``run_mesh``, which shards the run axis over its devices. Resumes from ``checkpoint`` (the batch's state and
     histories after its last chunk) when it exists; a checkpoint of another batch raises ValueError."""
     from tqdm.auto import tqdm
 
@@ -101,17 +127,20 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
         raise ValueError(f"the runs of a batch need one budget and chunk; got (steps, chunk) {sorted(steps)}")
     total = cfgs[0].steps
     size = 1 if run_mesh is None else run_mesh.size
-    pcfgs, ppols = pad_runs(cfgs, size), pad_runs(policies, size)
+    pad = max(int(width) - n, 0)
+    pcfgs = pad_runs(cfgs + cfgs[-1:] * pad, size)
+    ppols = pad_runs(policies + policies[-1:] * pad, size)
     state = trainer.init_batch(ppols, pcfgs, run_mesh)
     histories = [{"steps": {}, "evals": [], "escape_step": None} for _ in range(n)]
     config = {"runs": [run_config(task, c, d) for c, d in zip(cfgs, policy_descs)], "devices": size}
+    saver = ChunkCheckpoints(checkpoint, config, "train-batch")
     if checkpoint is not None and C.exists(checkpoint):
         state, extra = C.load(checkpoint, state, config, kind="train-batch")
         histories = extra["histories"]
     seeds = [c.seed for c in pcfgs]
 
     def evaluate(st):
-        ev = trainer.evaluate_batch(st.params, seeds)
+        ev = jax.device_get(trainer.evaluate_batch(st.params, seeds))  # one transfer, not one per run
         return [{k: v[i] for k, v in ev.items()} for i in range(n)]
 
     if not histories[0]["evals"]:
@@ -119,16 +148,23 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
             h["evals"].append({"step": 0, **{k: float(v) for k, v in ev.items()}})
     done = int(state.step[0])
     bar = tqdm(total=total, initial=min(done, total), desc=desc, unit="step", leave=False, disable=not progress)
+    chunk_s = []  # wall seconds per chunk (the first includes compilation), for the closing line
     while done < total and not all(c.stop_on_escape and h["escape_step"] is not None
                                    for c, h in zip(cfgs, histories)):
+        started = time.perf_counter()
         state, metrics = trainer.train_chunk_batch(state)
+        metrics = jax.device_get(metrics)
+        chunk_s.append(time.perf_counter() - started)
         done = int(state.step[0])
         for i, (h, ev) in enumerate(zip(histories, evaluate(state))):
             _record_chunk(h, {k: v[i] for k, v in metrics.items()}, ev, done, cfgs[i])
-        if checkpoint is not None:
-            C.save(checkpoint, state, config, kind="train-batch", extra={"histories": histories})
+        saver.after_chunk(state, {"histories": histories})
         bar.update(cfgs[0].chunk)
     bar.close()
+    if progress and chunk_s:
+        rest = chunk_s[1:] or chunk_s
+        tqdm.write(f"{desc}: {len(pcfgs)} runs (padded) x {total} steps; first chunk {chunk_s[0]:.1f} s "
+                   f"(compilation included), then {sum(rest) / len(rest):.3f} s per {cfgs[0].chunk}-step chunk")
     return histories
 
 
@@ -139,7 +175,7 @@ def remove_checkpoint(path) -> None:
 
 
 class Trainers:
-    """Compiled trainers by ``compile_key``: one compilation per coefficient rule, shared by the bases, q,
+    """Compiled trainers by ``compile_key``: one compilation per key, shared by the bases, rules, q,
     ε and seeds of a study; at most ``KEEP_TRAINERS`` are kept (the oldest is dropped)."""
 
     def __init__(self, task: TaskConfig, mesh=None):

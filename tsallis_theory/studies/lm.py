@@ -343,17 +343,24 @@ def results_config(cfg: Config) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in EXECUTION_FIELDS}
 
 
-def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """``specs`` grouped into batches that run as one program: runs of one compile key and budget
-    (``trainer.compile_key``), at most ``cfg.batch_runs`` each, in order of first appearance in ``specs``."""
+def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], int]]:
+    """``specs`` grouped into batches that run as one program, as (runs, width) pairs: runs of one compile
+    key and budget (``trainer.compile_key``), in order of first appearance in ``specs``. A group of n runs
+    is split into k = ⌈n / batch_size⌉ batches of near-equal size, each padded to the width ⌈n / k⌉, so that
+    all of a group's batches have one shape and share one compilation (120 runs at 64 per batch: two of 60)."""
     from tsallis_theory.lm.trainer import compile_key
 
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for spec in specs:
         tc = train_config(cfg, spec)
         groups.setdefault((compile_key(tc), tc.steps, tc.chunk), []).append(spec)
-    size = batch_size(cfg)
-    return [g[i:i + size] for g in groups.values() for i in range(0, len(g), size)]
+    size, out = batch_size(cfg), []
+    for g in groups.values():
+        k = -(-len(g) // size)
+        width = -(-len(g) // k)
+        bounds = [round(i * len(g) / k) for i in range(k + 1)]
+        out += [(g[a:b], width) for a, b in zip(bounds, bounds[1:])]
+    return out
 
 
 def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[str, ...] | None = None,
@@ -405,7 +412,7 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
 
     finished: dict[str, dict[str, Any]] = {}  # rows of trained batches, until their task hands them over
 
-    def compute_batch(batch, spec):
+    def compute_batch(batch, width, spec):
         tid = task_id(run_key(spec))
         if tid not in finished:
             cfgs = [train_config(cfg, s) for s in batch]
@@ -413,7 +420,7 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
             ckpt = ckpt_dir / "runs" / f"batch-{fingerprint([run_key(s) for s in batch])}"
             started = time.perf_counter()
             hists = loop.train_batch(cfg.task, cfgs, pols, policy_descs=[desc_of(s) for s in batch],
-                                     trainer=trainers.get(cfgs[0], pols[0]), checkpoint=ckpt, run_mesh=run_mesh,
+                                     trainer=trainers.get(cfgs[0], pols[0]), checkpoint=ckpt, run_mesh=run_mesh, width=width,
                                      progress=progress, desc=f"{len(batch)} runs: {name_of(batch[0])} ...")
             wall = (time.perf_counter() - started) / len(batch)
             for s, c, h in zip(batch, cfgs, hists):
@@ -426,8 +433,8 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
     if batch_size(cfg) == 1:
         return [(run_key(spec), lambda spec=spec: compute(spec)) for spec in specs]
     todo = [spec for spec in specs if task_id(run_key(spec)) not in done]
-    return [(run_key(spec), lambda b=batch, spec=spec: compute_batch(b, spec))
-            for batch in batches(cfg, todo) for spec in batch]
+    return [(run_key(spec), lambda b=batch, w=width, spec=spec: compute_batch(b, w, spec))
+            for batch, width in batches(cfg, todo) for spec in batch]
 
 
 def _check_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir, path: Path) -> None:

@@ -7,6 +7,9 @@ other than ``studies.lm.DESIGN``: runs stopped at escape, per-draw noise at ε =
 reported as "older design" and never mixed into the status. With an explicit ``path`` a check reads that
 one file.
 
+A preset whose rows hold only part of its plan (``studies.lm.plan``; a study stopped at a time limit) is
+read by the same rule on the rows present; its evidence names the runs present and planned per method.
+
 How the presets combine into one status (fixed before any design-2 row existed): the presets whose rows give
 a status (VERIFIED, PARTIAL, REFUTED or INCONCLUSIVE) combine; one alone gives its own; two agreeing give that
 status; two disagreeing give PARTIAL (the evidence names each preset's own status); none gives NOT RUN.
@@ -275,7 +278,25 @@ def combine(statuses: dict[str, str]) -> str:
     return deciding.pop() if len(deciding) == 1 else PARTIAL
 
 
-def _read(check, experiment: str, ctx: CheckContext, path: Path) -> Verdict:
+def coverage(experiment: str, preset: str, rows: list[dict]) -> dict:
+    """How many of the preset's planned runs of ``experiment`` (``studies.lm.plan``) the rows hold, and the
+    methods with runs missing: {"planned", "present", "missing": {method: (present, planned)}}."""
+    from tsallis_theory.studies.lm import KEY_FIELDS, PRESETS, plan
+
+    def key(r):
+        return tuple(r[f] for f in KEY_FIELDS)
+
+    planned = [s for s in plan(PRESETS[preset]) if s["experiment"] == experiment]
+    have = {key(r) for r in rows}
+    per: dict[str, list[int]] = {}
+    for s in planned:
+        per.setdefault(s["method"], [0, 0])[1] += 1
+        per[s["method"]][0] += key(s) in have
+    return {"planned": len(planned), "present": sum(v[0] for v in per.values()),
+            "missing": {m: tuple(v) for m, v in per.items() if v[0] < v[1]}}
+
+
+def _read(check, experiment: str, ctx: CheckContext, path: Path, preset: str | None = None) -> Verdict:
     rows = _rows(experiment, path) if path.exists() else []
     new = [r for r in rows if r.get("design") == DESIGN]
     old = len(rows) - len(new)
@@ -288,6 +309,12 @@ def _read(check, experiment: str, ctx: CheckContext, path: Path) -> Verdict:
     if old:
         verdict = Verdict(verdict.status, f"{verdict.evidence} ({old} older-design rows ignored.)",
                           {**verdict.numbers, "older_design_rows": old}, verdict.figures)
+    cov = coverage(experiment, preset, new) if preset is not None else None
+    if cov and cov["missing"]:  # reported beside the status, which the rule takes from the rows present
+        gaps = ", ".join(f"{m} {have}/{of}" for m, (have, of) in cov["missing"].items())
+        verdict = Verdict(verdict.status, f"{verdict.evidence} Incomplete study: {cov['present']} of the preset's "
+                                          f"{cov['planned']} planned {experiment} runs (runs present/planned: {gaps}).",
+                          {**verdict.numbers, "coverage": cov}, verdict.figures)
     return verdict
 
 
@@ -295,7 +322,7 @@ def _presets(check, experiment: str, ctx: CheckContext, path: Path | None) -> Ve
     if path is not None:
         v = _read(check, experiment, ctx, Path(path))
         return v if v.status != NOT_RUN else Verdict(NOT_RUN, f"{v.evidence}; run: {COMMAND}", v.numbers)
-    readings = {p: _read(check, experiment, ctx, runs_path(ctx.results_dir, p)) for p in PRESETS_READ}
+    readings = {p: _read(check, experiment, ctx, runs_path(ctx.results_dir, p), p) for p in PRESETS_READ}
     status = combine({p: v.status for p, v in readings.items()})
     rule = "the presets with a status combine: one alone gives its own, agreeing give it, disagreeing give PARTIAL"
     evidence = f"{status} (cpu and gpu presets; {rule}). " + " ".join(
