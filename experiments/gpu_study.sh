@@ -14,6 +14,11 @@
 # programs in JAX_COMPILATION_CACHE_DIR (default /tmp/jax_cache; the benchmark's batch of 60 runs is the
 # program of the study's LM-COLD batches). BENCH=0 skips the benchmark; BENCH_ARGS replaces its arguments;
 # PRESET=smoke checks the script on any machine.
+#
+# CONTINUE=DIR continues the rows of DIR/lm_<preset> (e.g. experiments/results) on a new machine: they are
+# copied into an OUT_DIR that has none, and the bases are rebuilt (--rebuild-bases), each required to
+# reproduce its recorded step and p0 exactly. On a GPU that holds only for bases built with deterministic
+# reductions from the start: run every call with XLA_FLAGS=--xla_gpu_deterministic_ops=true.
 set -uo pipefail
 out=${1:?usage: gpu_study.sh OUT_DIR [SECONDS]}
 limit=${2:-0}
@@ -25,6 +30,13 @@ export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-/tmp/jax_cache}
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 XLA_PYTHON_CLIENT_MEM_FRACTION=${XLA_PYTHON_CLIENT_MEM_FRACTION:-0.9}
 mkdir -p "$out" "$keep"
 if [ -d "$keep/lm_$preset" ] && [ ! -e "$out/lm_$preset" ]; then cp -r "$keep/lm_$preset" "$out/"; fi
+rebuild=()
+if [ -n "${CONTINUE:-}" ]; then
+  if [ ! -e "$out/lm_$preset" ]; then
+    mkdir -p "$out/lm_$preset" && cp "$CONTINUE/lm_$preset/"*.jsonl "$out/lm_$preset/" || exit 2
+  fi
+  rebuild=(--rebuild-bases)
+fi
 python3 -c 'import jax, sys; print("python", sys.version.split()[0], "jax", jax.__version__, jax.devices())' \
   | tee -a "$out/device.txt"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader \
@@ -34,7 +46,7 @@ if [ "${BENCH:-1}" != 0 ]; then
   timeout 170 python3 experiments/bench_lm.py --preset "$preset" "${bench_args[@]}" 2>&1 | tee -a "$out/bench.txt"
 fi
 study=(python3 -m tsallis_theory.cli lm --preset "$preset" --out "$out" --figures ''
-       --ckpt "${CKPT:-/tmp/lm_${preset}_ckpt}")
+       --ckpt "${CKPT:-/tmp/lm_${preset}_ckpt}" "${rebuild[@]}")
 if [ "$limit" -gt 0 ]; then
   left=$((limit - SECONDS - 20))
   if [ "$left" -lt 10 ]; then echo "no time left for the study ($left s)"; exit 124; fi

@@ -88,6 +88,33 @@ def test_interrupted_study_resumes_without_losing_or_repeating_runs(smoke_out, t
     assert sum("task_done" in line for line in runs_file.read_text().splitlines()) == len(rows)
 
 
+def test_missing_bases_are_rebuilt_and_must_reproduce_their_rows(smoke_out, tmp_path, capsys):
+    """On a machine without the checkpoints (a new GPU lease), --rebuild-bases rebuilds them, and the study
+    continues from its rows only if every base comes out as recorded. Oracle: the original checkpoint
+    files, byte for byte (the procedure is deterministic on CPU), and a row altered on purpose."""
+    out = tmp_path / "out"
+    shutil.copytree(smoke_out[0], out)
+    bases_dir = study_dir(out, "smoke") / "checkpoints" / "bases"
+    original = {p.name: p.read_bytes() for p in bases_dir.glob("*.eqx")}
+    shutil.rmtree(bases_dir)
+    with pytest.raises(ValueError, match="--rebuild-bases"):
+        run(SMOKE, out, methods=("garl-1",), progress=False)
+    assert main(["lm", "--preset", "smoke", "--methods", "garl-1", "--out", str(out), "--figures", "",
+                 "--rebuild-bases", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert {p.name: p.read_bytes() for p in bases_dir.glob("*.eqx")} == original
+    assert ResultsFile(study_dir(out, "smoke") / "runs.jsonl").rows() == smoke_out[1]
+    path = study_dir(out, "smoke") / BASES
+    lines = path.read_text().splitlines()
+    altered = [json.dumps({**row, "p0": row["p0"] * 1.001}) if row.get("name") == "warm" else line
+               for line, row in ((ln, json.loads(ln)) for ln in lines)]
+    path.write_text("\n".join(altered) + "\n")
+    shutil.rmtree(bases_dir)
+    with pytest.raises(ValueError, match="rebuilt base warm differs from its row") as err:
+        run(SMOKE, out, methods=("garl-1",), progress=False, rebuild=True)
+    assert "\n" not in str(err.value)
+
+
 def test_other_config_is_refused_unless_fresh(smoke_out, tmp_path, capsys):
     out = tmp_path / "out"
     shutil.copytree(smoke_out[0], out)

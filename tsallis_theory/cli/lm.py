@@ -8,6 +8,7 @@ Examples:
   tsallis-lab lm --preset cpu --methods garl-1 garl-0.75 --out /tmp/lm
   tsallis-lab lm --preset gpu --max-steps 20 --out /tmp/lm          (check the gpu preset on CPU)
   tsallis-lab lm --preset cpu --figures-only          (redraw figures/lm_*.png from the committed rows)
+  tsallis-lab lm --preset gpu --rebuild-bases         (continue committed rows on a machine without checkpoints)
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=int, metavar="N",
                         help="cap every training and pretraining stage at N steps (a quick check of a preset)")
     parser.add_argument("--ckpt", metavar="DIR", help="checkpoints (default: DIR/lm_<preset>/checkpoints)")
+    parser.add_argument("--rebuild-bases", action="store_true",
+                        help="rebuild base checkpoints missing from --ckpt (a new machine); each must reproduce its "
+                             "recorded step and p0 exactly, and the study then continues from its rows")
     parser.add_argument("--figures-only", action="store_true",
                         help="only redraw the figures from the rows in --out (no training)")
 
@@ -65,7 +69,8 @@ def run(args) -> int:
         rows = study.read_runs(out, cfg.name)
     else:
         rows = study.run(cfg, out, fresh=args.fresh, progress=not args.no_progress,
-                         methods=tuple(args.methods) if args.methods else None, ckpt=args.ckpt)
+                         methods=tuple(args.methods) if args.methods else None, ckpt=args.ckpt,
+                         rebuild=args.rebuild_bases)
         print(study.summary(rows, cfg))
         print(f"rows in {study.runs_path(out, cfg.name)}")
     if figures is not None:

@@ -437,20 +437,51 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
             for batch, width in batches(cfg, todo) for spec in batch]
 
 
-def _check_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir, path: Path) -> None:
+def _missing_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir) -> list[str]:
     from tsallis_theory.lm import checkpoints as C
     from tsallis_theory.studies._lm_loop import base_path
 
-    missing = [b["name"] for b in bases if not C.exists(base_path(ckpt_dir, b["name"]))]
+    return [b["name"] for b in bases if not C.exists(base_path(ckpt_dir, b["name"]))]
+
+
+def _check_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir, path: Path) -> None:
+    missing = _missing_base_checkpoints(bases, ckpt_dir)
     if missing:
         raise ValueError(f"{path} lists base(s) {', '.join(missing)} but {Path(ckpt_dir) / 'bases'} has no checkpoint "
-                         f"of them; pass the --ckpt they were built under, or --fresh to rebuild")
+                         f"of them; pass the --ckpt they were built under, --rebuild-bases to rebuild them (each must "
+                         f"reproduce its row), or --fresh to start over")
+
+
+REBUILT_FIELDS = ("steps", "p0")  # what a rebuilt base must reproduce exactly (``rebuild_bases``)
+
+
+def rebuild_bases(cfg: Config, recorded: list[dict[str, Any]], ckpt_dir, path: Path, *, progress: bool = True) -> None:
+    """Rebuild every base checkpoint of ``cfg`` into ``ckpt_dir`` (both pretraining stages, as when the study
+    began) and require each base of ``recorded`` (the rows of ``path``) to come out with the same step and
+    the same measured p0, exactly (``REBUILT_FIELDS``); ValueError naming the first that differs. This lets
+    a study whose checkpoints are gone (a new machine) continue from its rows without mixing runs from two
+    builds of the bases. The procedure is deterministic on CPU; on a GPU it needs deterministic reductions
+    (XLA_FLAGS=--xla_gpu_deterministic_ops=true), or the check refuses the rebuilt bases."""
+    from tsallis_theory.studies._lm_loop import BaseBuilder
+
+    builder = BaseBuilder(cfg.task, cfg.model, pretrain_of(cfg), ckpt_dir, strict=cfg.max_steps is None,
+                          progress=progress)
+    rebuilt = {r["name"]: r for r in builder.warm() + builder.cold()}
+    for row in recorded:
+        new = rebuilt.get(row["name"])
+        if new is None or any(new[f] != row[f] for f in REBUILT_FIELDS):
+            got = "not reached" if new is None else ", ".join(f"{f} {new[f]}" for f in REBUILT_FIELDS)
+            raise ValueError(f"rebuilt base {row['name']} differs from its row in {path} ("
+                             + ", ".join(f"{f} {row[f]}" for f in REBUILT_FIELDS) + f"; rebuilt: {got}); its runs "
+                             "cannot continue from it: use the original --ckpt, or --fresh")
 
 
 def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods: tuple[str, ...] | None = None,
-        ckpt=None, run_mesh=None) -> list[dict[str, Any]]:
+        ckpt=None, run_mesh=None, rebuild: bool = False) -> list[dict[str, Any]]:
     """Build (or reuse) the bases, then run (or resume) every run of ``plan(cfg, methods)``; returns the run
     rows of ``<out>/lm_<name>/runs.jsonl``. ``ckpt``: the checkpoint folder (default ``<out>/lm_<name>/checkpoints``).
+    ``rebuild``: when base checkpoints listed in the rows are missing, rebuild them (``rebuild_bases``: each
+    must reproduce its row) instead of raising.
     ``run_mesh`` (``sharding.run_mesh()``): shard each batch of runs over its devices (default: every device
     when there are several, else none)."""
     if run_mesh is None:
@@ -473,6 +504,8 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
     else:
         bases_file.check_config()
         runs_file.check_config()
+        if rebuild and _missing_base_checkpoints(bases_file.rows(), ckpt_dir):
+            rebuild_bases(cfg, bases_file.rows(), ckpt_dir, bases_file.path, progress=progress)
         _check_base_checkpoints(bases_file.rows(), ckpt_dir, bases_file.path)
     bases = run_tasks(bases_file.path, bases_file.config, base_tasks(cfg, ckpt_dir, progress=progress), fresh=fresh,
                       progress=progress, desc=f"lm {cfg.name} bases")
