@@ -339,3 +339,17 @@ def test_presets_side_by_side_and_older_design(tmp_path):
     assert checks.combine({"cpu": VERIFIED, "gpu": VERIFIED}) == VERIFIED
     assert checks.combine({"cpu": INCONCLUSIVE, "gpu": NOT_RUN}) == INCONCLUSIVE
     assert checks.combine({"cpu": NOT_RUN, "gpu": NOT_RUN}) == NOT_RUN
+
+
+def test_warm_trajectory_script_prints_the_measurements(capsys):
+    """experiments/lm_warm_trajectory.py: one line per measurement (step, p0, rationale accuracy, p@1) on the
+    smoke preset; an out-of-range argument is a one-line usage error with exit code 2."""
+    from experiments.lm_warm_trajectory import main as trajectory
+
+    assert trajectory(["--preset", "smoke", "--every", "5", "--max-steps", "10"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [int(x.split()[0]) for x in lines[1:]] == [5, 10]
+    assert all(0 <= float(v) <= 1 for x in lines[1:] for v in x.split()[1:])
+    with pytest.raises(SystemExit) as exc:
+        trajectory(["--until", "1.5"])
+    assert exc.value.code == 2 and "--until must be in (0, 1)" in capsys.readouterr().err
