@@ -22,13 +22,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _rows_of(study: str, results: Path) -> dict[str | None, list[dict]]:
-    """prefix -> rows: one entry per row set of ``study`` (the LM study has one per preset)."""
+    """prefix -> rows: one entry per row set of ``study`` (the LM study has one per folder lm_<name>: the
+    cpu and gpu presets, and kept older rows such as lm_gpu_design1)."""
     from tsallis_theory.results import ResultsFile, study_path
 
     if study == "lm":
-        from tsallis_theory.studies.lm import figure_prefix, read_runs, runs_path
+        from tsallis_theory.studies.lm import RUNS, figure_prefix, read_runs
 
-        return {figure_prefix(p): read_runs(results, p) for p in ("cpu", "gpu") if runs_path(results, p).exists()}
+        names = sorted((p.parent.name.removeprefix("lm_") for p in results.glob(f"lm_*/{RUNS}")),
+                       key=lambda n: (n != "cpu", n))
+        return {figure_prefix(n): read_runs(results, n) for n in names}
     path = study_path(results, study)
     return {None: ResultsFile(path).rows()} if path.exists() else {}
 
