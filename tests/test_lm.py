@@ -12,7 +12,8 @@ from tsallis_theory.lm.methods import parse_method
 from tsallis_theory.lm.objectives import GRPO_CONVENTION, coefficients
 from tsallis_theory.lm.sampling import sample_sequence
 from tsallis_theory.lm.tabular import TabularPolicy
-from tsallis_theory.lm.task import assemble, corrupt, free_mask, rationale_correct, sample_problems, verify
+from tsallis_theory.lm.task import (assemble, corrupt, free_mask, rationale_correct, sample_problems, training_batch,
+                                    verify)
 from tsallis_theory.lm.trainer import make_trainer
 from tsallis_theory.lm.transformer import Transformer
 from tsallis_theory.studies._lm_loop import train
@@ -44,6 +45,29 @@ def test_verifier_and_rationale_check(key):
     assert np.all(rationale_correct(TASK, probs.prompt, (probs.rationale + 1) % 3) == 0)
     seq = assemble(TASK, probs.prompt, probs.rationale, TASK.digit(probs.answer))
     assert seq.shape == (20, TASK.seq_len) and np.all(seq[:, -2] == TASK.ans)
+
+
+def test_training_batch_fixed_set_and_traced_arm(key):
+    """The fixed training set (LM-NOISE's memorisation arm): every draw of an index gives the same problem and
+    the same (possibly flipped) label, and the flipped labels are wrong; a traced ``train_set`` (a run's knob)
+    gives exactly the draws of the static one, for both arms."""
+    task, n, b, eps = TaskConfig(modulus=7, chain_length=3), 5, 64, 0.4
+    run_key = jax.random.PRNGKey(3)
+    seen = {}
+    for step in range(3):
+        k_prob, k_noise = jax.random.split(jax.random.fold_in(key, step))
+        tb = training_batch(task, run_key, k_prob, k_noise, b, eps, n)
+        for prompt, train, clean, flip in zip(np.asarray(tb.problems.prompt), np.asarray(tb.label),
+                                              np.asarray(tb.clean), np.asarray(tb.flipped)):
+            seen.setdefault(tuple(prompt), set()).add((int(train), bool(flip)))
+            assert (train != clean) == flip
+    assert len(seen) <= n and all(len(v) == 1 for v in seen.values())
+    k_prob, k_noise = jax.random.split(key)
+    traced = jax.jit(lambda ts: training_batch(task, run_key, k_prob, k_noise, b, eps, ts))
+    for arm in (0, n):
+        for a, t in zip(jax.tree.leaves(training_batch(task, run_key, k_prob, k_noise, b, eps, arm)),
+                        jax.tree.leaves(traced(jnp.int32(arm)))):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(t))
 
 
 @pytest.mark.parametrize("kwargs, match", [({"modulus": 1}, "modulus"), ({"chain_length": 1}, "chain_length")])

@@ -18,12 +18,12 @@ from tsallis_theory.studies._lm_loop import train, train_batch
 TASK = TaskConfig(modulus=3, chain_length=2)
 BASE = TrainConfig(method="garl-0.75", steps=4, chunk=2, lr=1.0, batch_prompts=4, group_size=3, eval_prompts=4,
                    max_grad_norm=2.0)
-# one compile key, every per-run knob varied: q plan, ε, seed, lr, clipping, update norm, and the coefficient
-# rule (GARL, PAFT, GRPO: objectives.rl_coefficients)
+# one compile key, every per-run knob varied: q plan, ε, seed, lr, clipping, update norm, the coefficient
+# rule (GARL, PAFT, GRPO: objectives.rl_coefficients) and the training data (a fixed set of 5 for the PAFT run)
 RUNS = [BASE, dataclasses.replace(BASE, method="garl-1", lr=0.3, seed=3, noise_eps=0.2),
         dataclasses.replace(BASE, method="rb-rloo", seed=1, update_norm=0.05, max_grad_norm=0.0),
         dataclasses.replace(BASE, method="schedule", schedule_switch=1, seed=2, lr=2.0),
-        dataclasses.replace(BASE, method="paft-0.5", seed=4, noise_eps=0.1),
+        dataclasses.replace(BASE, method="paft-0.5", seed=4, noise_eps=0.1, train_set=5),
         dataclasses.replace(BASE, method="grpo", seed=5, lr=0.5)]
 
 

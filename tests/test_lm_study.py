@@ -146,15 +146,16 @@ def test_plan_filters_methods_and_rejects_unknown():
 
 def test_batches_share_one_compilation_per_group():
     """The gpu preset's 243 runs at 64 per batch: GARL, PAFT and GRPO share a compile key (their rule is data),
-    and each group splits into near-equal batches padded to one width, so five train programs compile."""
+    so do the two noise arms (the training data is data), and each group splits into near-equal batches
+    padded to one width, so four train programs compile: LM-COLD, LM-NOISE, LM-WARM under SGD and under Adam."""
     from tsallis_theory.lm.trainer import compile_key
     from tsallis_theory.studies.lm import batches
 
     cfg = dataclasses.replace(PRESETS["gpu"], batch_runs=64)
     out = batches(cfg, plan(cfg))
-    assert sorted(len(b) for b, _ in out) == [6, 12, 21, 42, 42, 60, 60] and all(len(b) == w for b, w in out)
+    assert sorted(len(b) for b, _ in out) == [18, 21, 42, 42, 60, 60] and all(len(b) == w for b, w in out)
     assert sum(len(b) for b, _ in out) == len(plan(cfg)) == 243
-    assert len({(compile_key(train_config(cfg, b[0])), w) for b, w in out}) == 5
+    assert len({(compile_key(train_config(cfg, b[0])), w) for b, w in out}) == 4
     odd = batches(dataclasses.replace(cfg, batch_runs=8), plan(cfg)[:21])  # 21 runs: 7 + 7 + 7, width 7
     assert [(len(b), w) for b, w in odd] == [(7, 7)] * 3
 

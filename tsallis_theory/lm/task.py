@@ -97,13 +97,16 @@ def training_batch(task: TaskConfig, run_key, k_prob, k_noise, b: int, eps, trai
     """The B training examples of one step (module docstring): fresh problems from ``k_prob`` flipped afresh
     with probability ``eps`` from ``k_noise`` (``train_set`` = 0), or B indices (from ``k_prob``) into the
     run's fixed set of ``train_set`` examples, whose problems and flips are functions of ``run_key`` and the
-    index only. ``eps`` may be traced."""
-    if int(train_set) == 0:
+    index only. ``eps`` may be traced, and so may ``train_set`` (a run's knob, so that both noise arms share
+    a compiled step): then both draws are made and the run's own is selected, which gives the same examples
+    as a static ``train_set``."""
+
+    def fresh():
         probs = sample_problems(k_prob, task, b)
-        noisy = task.digit(corrupt(task, probs.answer))
-        flipped = jax.random.bernoulli(k_noise, eps, (b,))
-    else:
-        idx_B = jax.random.randint(k_prob, (b,), 0, int(train_set))
+        return probs, jax.random.bernoulli(k_noise, eps, (b,)), task.digit(corrupt(task, probs.answer))
+
+    def fixed(n):
+        idx_B = jax.random.randint(k_prob, (b,), 0, n)
         data_key = jax.random.fold_in(run_key, DATA_FOLD)
         flip_key = jax.random.fold_in(run_key, FLIP_FOLD)
 
@@ -114,7 +117,14 @@ def training_batch(task: TaskConfig, run_key, k_prob, k_noise, b: int, eps, trai
             return (jax.tree.map(lambda x: x[0], p), jax.random.bernoulli(k_coin, eps),
                     task.digit((p.answer[0] + shift) % task.modulus))
 
-        probs, flipped, noisy = jax.vmap(example)(idx_B)
+        return jax.vmap(example)(idx_B)
+
+    if isinstance(train_set, int):
+        probs, flipped, noisy = fresh() if train_set == 0 else fixed(train_set)
+    else:
+        use_fixed = train_set > 0
+        probs, flipped, noisy = jax.tree.map(lambda a, f: jnp.where(use_fixed, a, f), fixed(jnp.maximum(train_set, 1)),
+                                             fresh())
     clean = task.digit(probs.answer)
     return TrainingBatch(probs, clean, noisy, flipped, jnp.where(flipped, noisy, clean))
 

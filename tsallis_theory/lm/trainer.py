@@ -11,10 +11,11 @@
     evaluate_batch(params, seeds) -> dict        held-out metrics of R runs, (R,) arrays
 
 What differs between the runs of a study (q, the schedule's switch step, the noise rate ε, the seed, the
-learning rate, the clipping norm, the update-norm target, and the coefficient rule among GARL, PAFT and
-GRPO) is data in the state (``RunKnobs``, the key), not a constant of the compiled program: one trainer
-serves every run whose ``compile_key`` matches (garl-<q>, rb-rloo, paft-<q>, grpo and schedule at any ε, seed
-and lr share one compilation), one at a time or as one batch.
+learning rate, the clipping norm, the update-norm target, the training data (fresh or a fixed set), and the
+coefficient rule among GARL, PAFT and GRPO) is data in the state (``RunKnobs``, the key), not a constant of
+the compiled program: one trainer serves every run whose ``compile_key`` matches (garl-<q>, rb-rloo,
+paft-<q>, grpo and schedule at any ε, seed, lr and training data share one compilation), one at a time or as
+one batch.
 
 One step: draw B fresh problems (with probability ε the training answer is the corrupted label), sample M
 rollouts per prompt with the policy, compute log p(z|x), log p(y*|x,z), log p(ŷ|x,z) in one forward, turn
@@ -52,8 +53,9 @@ from tsallis_theory.lm.task import training_batch
 
 class RunKnobs(NamedTuple):
     """Per-run values the compiled step reads as data: the q plan (``objectives.q_plan``), ε, the
-    optimiser's settings (learning rate, clipping norm, update-norm target; 0 turns the last two off) and
-    the coefficient rule (an index into ``methods.RL_RULES``; 0 for a method outside them)."""
+    optimiser's settings (learning rate, clipping norm, update-norm target; 0 turns the last two off), the
+    coefficient rule (an index into ``methods.RL_RULES``; 0 for a method outside them) and the training
+    data (``train_set``: 0 fresh problems, N a fixed set of N examples; ``task.training_batch``)."""
 
     q_before: jax.Array
     q_after: jax.Array
@@ -63,6 +65,7 @@ class RunKnobs(NamedTuple):
     max_grad_norm: jax.Array
     update_norm: jax.Array
     rule: jax.Array
+    train_set: jax.Array
 
 
 def run_knobs(cfg: TrainConfig) -> RunKnobs:
@@ -74,12 +77,13 @@ def run_knobs(cfg: TrainConfig) -> RunKnobs:
     dt = jnp.result_type(float)
     return RunKnobs(jnp.asarray(q_before, dt), jnp.asarray(q_after, dt), jnp.asarray(switch, jnp.int32),
                     jnp.asarray(cfg.noise_eps, dt), jnp.asarray(cfg.lr, dt), jnp.asarray(cfg.max_grad_norm, dt),
-                    jnp.asarray(cfg.update_norm, dt), jnp.asarray(rule, jnp.int32))
+                    jnp.asarray(cfg.update_norm, dt), jnp.asarray(rule, jnp.int32),
+                    jnp.asarray(cfg.train_set, jnp.int32))
 
 
 # TrainConfig fields that are data of a run (its knobs, key or host loop), not constants of the program
 RUN_FIELDS = ("steps", "noise_eps", "schedule_switch", "escape_delta", "escape_window", "stop_on_escape", "seed",
-              "lr", "max_grad_norm", "update_norm")
+              "lr", "max_grad_norm", "update_norm", "train_set")
 
 
 def compile_key(cfg: TrainConfig) -> tuple:
@@ -179,7 +183,7 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
         key = jax.random.fold_in(state.key, state.step)
         k_prob, k_noise, k_samp, k_est = jax.random.split(key, 4)
         probs, clean_B, bad_B, flip_B, train_B = training_batch(task, state.key, k_prob, k_noise, b,
-                                                                state.knobs.noise_eps, cfg.train_set)
+                                                                state.knobs.noise_eps, state.knobs.train_set)
         prompt_BP = shard(probs.prompt)
         policy_ = combine(state.params)
         if method.uses_gold_rationale:
