@@ -11,12 +11,13 @@ SCRIPT = textwrap.dedent("""
     import jax, numpy as np
     jax.config.update("jax_enable_x64", True)
     assert len(jax.devices()) == 2, jax.devices()
-    from tsallis_theory.lm.configs import TaskConfig, TrainConfig, TransformerConfig
-    from tsallis_theory.lm.transformer import Transformer
+    from tsallis_theory.lm.configs import TaskConfig, TrainConfig
+    from tsallis_theory.lm.tabular import TabularPolicy
     from tsallis_theory.lm.trainer import make_trainer
     from tsallis_theory.lm.sharding import data_mesh
     task = TaskConfig(3, 2)
-    pol = Transformer(jax.random.PRNGKey(0), task, TransformerConfig(8, 1, 2, 16, dtype="float64"))
+    # a tabular policy: the sharded axes (prompts, runs) are the same as a transformer's, the compile is cheap
+    pol = TabularPolicy(jax.random.PRNGKey(0), task, init_scale=0.5, digit_bias=-1.0)
     cfg = TrainConfig(method="garl-0.75", steps=4, chunk=2, lr=0.5, batch_prompts=4, group_size=3, eval_prompts=4)
     out = []
     for mesh in (None, data_mesh()):
@@ -39,8 +40,7 @@ SCRIPT = textwrap.dedent("""
     import dataclasses
     from tsallis_theory.lm.sharding import run_mesh
     from tsallis_theory.studies._lm_loop import train_batch
-    from tsallis_theory.lm.tabular import TabularPolicy
-    tab = TabularPolicy(jax.random.PRNGKey(1), task, init_scale=0.5, digit_bias=-1.0)  # a cheap compile
+    tab = TabularPolicy(jax.random.PRNGKey(1), task, init_scale=0.5, digit_bias=-1.0)
     runs = [cfg, dataclasses.replace(cfg, method="garl-1", seed=1, lr=0.2), dataclasses.replace(cfg, seed=2)]
     tr = make_trainer(task, cfg, tab)
     one = train_batch(task, runs, [tab] * 3, policy_descs=[{}] * 3, trainer=tr, progress=False)

@@ -15,9 +15,11 @@ from tsallis_theory.lm import checkpoints as C
 from tsallis_theory.plots import draw_figures
 from tsallis_theory.results import ConfigMismatch, ResultsFile
 from tsallis_theory.studies import _lm_loop as loop
-from tsallis_theory.studies.lm import BASES, DESIGN, NOISE_CHUNK, PRESETS, plan, run, study_dir, train_config
+from tsallis_theory.studies.lm import (BASES, DESIGN, NOISE_CHUNK, PRESETS, check_rebuilt, plan, run, study_dir,
+                                       train_config)
 
 SMOKE = PRESETS["smoke"]
+pytestmark = pytest.mark.xdist_group("lm_smoke")  # one worker builds the smoke study (``smoke_out``) once
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +93,8 @@ def test_interrupted_study_resumes_without_losing_or_repeating_runs(smoke_out, t
 def test_missing_bases_are_rebuilt_and_must_reproduce_their_rows(smoke_out, tmp_path, capsys):
     """On a machine without the checkpoints (a new GPU lease), --rebuild-bases rebuilds them, and the study
     continues from its rows only if every base comes out as recorded. Oracle: the original checkpoint
-    files, byte for byte (the procedure is deterministic on CPU), and a row altered on purpose."""
+    files, byte for byte (the procedure is deterministic on CPU); the comparison refuses records altered on
+    purpose."""
     out = tmp_path / "out"
     shutil.copytree(smoke_out[0], out)
     bases_dir = study_dir(out, "smoke") / "checkpoints" / "bases"
@@ -105,14 +108,15 @@ def test_missing_bases_are_rebuilt_and_must_reproduce_their_rows(smoke_out, tmp_
     assert {p.name: p.read_bytes() for p in bases_dir.glob("*.eqx")} == original
     assert ResultsFile(study_dir(out, "smoke") / "runs.jsonl").rows() == smoke_out[1]
     path = study_dir(out, "smoke") / BASES
-    lines = path.read_text().splitlines()
-    altered = [json.dumps({**row, "p0": row["p0"] * 1.001}) if row.get("name") == "warm" else line
-               for line, row in ((ln, json.loads(ln)) for ln in lines)]
-    path.write_text("\n".join(altered) + "\n")
-    shutil.rmtree(bases_dir)
-    with pytest.raises(ValueError, match="rebuilt base warm differs from its row") as err:
-        run(SMOKE, out, methods=("garl-1",), progress=False, rebuild=True)
-    assert "\n" not in str(err.value)
+    rows = ResultsFile(path).rows()
+    check_rebuilt(rows, rows, path)  # the comparison the rebuild just passed, on rows altered on purpose:
+    for bad, name in (([{**r, "p0": r["p0"] * 1.001} if r["name"] == "warm" else r for r in rows], "warm"),
+                      ([{**r, "steps": r["steps"] + 5} if r["name"] == "cold-0.3" else r for r in rows], "cold-0.3")):
+        with pytest.raises(ValueError, match=f"rebuilt base {name} differs from its row") as err:
+            check_rebuilt(rows, bad, path)
+        assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="rebuilt: not reached"):
+        check_rebuilt(rows, rows[:-1], path)
 
 
 def test_other_config_is_refused_unless_fresh(smoke_out, tmp_path, capsys):

@@ -466,9 +466,15 @@ def rebuild_bases(cfg: Config, recorded: list[dict[str, Any]], ckpt_dir, path: P
 
     builder = BaseBuilder(cfg.task, cfg.model, pretrain_of(cfg), ckpt_dir, strict=cfg.max_steps is None,
                           progress=progress)
-    rebuilt = {r["name"]: r for r in builder.warm() + builder.cold()}
+    check_rebuilt(recorded, builder.warm() + builder.cold(), path)
+
+
+def check_rebuilt(recorded: list[dict[str, Any]], rebuilt: list[dict[str, Any]], path: Path) -> None:
+    """ValueError naming the first base of ``recorded`` (the rows of ``path``) that ``rebuilt`` (the records
+    of a new build) lacks or gives another step or p0 (``REBUILT_FIELDS``)."""
+    by_name = {r["name"]: r for r in rebuilt}
     for row in recorded:
-        new = rebuilt.get(row["name"])
+        new = by_name.get(row["name"])
         if new is None or any(new[f] != row[f] for f in REBUILT_FIELDS):
             got = "not reached" if new is None else ", ".join(f"{f} {new[f]}" for f in REBUILT_FIELDS)
             raise ValueError(f"rebuilt base {row['name']} differs from its row in {path} ("
