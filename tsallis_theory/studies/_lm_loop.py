@@ -115,8 +115,9 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
 
     The batch is padded with copies of its last run (computed, then dropped) to at least ``width`` runs, so
     that batches of one compile key share a shape and so a compilation, and to a multiple of the device
-    count of ``run_mesh``, which shards the run axis over its devices. Resumes from ``checkpoint`` (the batch's state and
-    histories after its last chunk) when it exists; a checkpoint of another batch raises ValueError."""
+    count of ``run_mesh``, which shards the run axis over its devices. Resumes from ``checkpoint`` (the
+    batch's state and histories after its last chunk) when it exists; a checkpoint of another batch raises
+    ValueError."""
     from tqdm.auto import tqdm
 
     from tsallis_theory.lm.sharding import pad_runs

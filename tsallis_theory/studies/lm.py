@@ -310,13 +310,17 @@ def _bases_config(cfg: Config) -> dict[str, Any]:
     return base_config(cfg.task, cfg.model, pretrain_of(cfg))
 
 
+def _base_builder(cfg: Config, ckpt_dir, progress: bool):
+    from tsallis_theory.studies._lm_loop import BaseBuilder
+
+    return BaseBuilder(cfg.task, cfg.model, pretrain_of(cfg), ckpt_dir, strict=cfg.max_steps is None,
+                       progress=progress)
+
+
 def base_tasks(cfg: Config, ckpt_dir, *, progress: bool = True) -> list[Task]:
     """The two pretraining stages as tasks; each writes its base checkpoints under ``ckpt_dir`` and returns
     their rows. Stage B starts from stage A's checkpoint."""
-    from tsallis_theory.studies._lm_loop import BaseBuilder
-
-    builder = BaseBuilder(cfg.task, cfg.model, pretrain_of(cfg), ckpt_dir, strict=cfg.max_steps is None,
-                          progress=progress)
+    builder = _base_builder(cfg, ckpt_dir, progress)
     return [({"stage": "A"}, builder.warm), ({"stage": "B"}, builder.cold)]
 
 
@@ -420,8 +424,8 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
             ckpt = ckpt_dir / "runs" / f"batch-{fingerprint([run_key(s) for s in batch])}"
             started = time.perf_counter()
             hists = loop.train_batch(cfg.task, cfgs, pols, policy_descs=[desc_of(s) for s in batch],
-                                     trainer=trainers.get(cfgs[0], pols[0]), checkpoint=ckpt, run_mesh=run_mesh, width=width,
-                                     progress=progress, desc=f"{len(batch)} runs: {name_of(batch[0])} ...")
+                                     trainer=trainers.get(cfgs[0], pols[0]), checkpoint=ckpt, run_mesh=run_mesh,
+                                     width=width, progress=progress, desc=f"{len(batch)} runs: {name_of(batch[0])} ...")
             wall = (time.perf_counter() - started) / len(batch)
             for s, c, h in zip(batch, cfgs, hists):
                 finished[task_id(run_key(s))] = run_row(cfg, s, c, by_name[s["base"]]["p0"], h, wall,
@@ -462,10 +466,7 @@ def rebuild_bases(cfg: Config, recorded: list[dict[str, Any]], ckpt_dir, path: P
     a study whose checkpoints are gone (a new machine) continue from its rows without mixing runs from two
     builds of the bases. The procedure is deterministic on CPU; on a GPU it needs deterministic reductions
     (XLA_FLAGS=--xla_gpu_deterministic_ops=true), or the check refuses the rebuilt bases."""
-    from tsallis_theory.studies._lm_loop import BaseBuilder
-
-    builder = BaseBuilder(cfg.task, cfg.model, pretrain_of(cfg), ckpt_dir, strict=cfg.max_steps is None,
-                          progress=progress)
+    builder = _base_builder(cfg, ckpt_dir, progress)
     check_rebuilt(recorded, builder.warm() + builder.cold(), path)
 
 
@@ -510,9 +511,10 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
     else:
         bases_file.check_config()
         runs_file.check_config()
-        if rebuild and _missing_base_checkpoints(bases_file.rows(), ckpt_dir):
-            rebuild_bases(cfg, bases_file.rows(), ckpt_dir, bases_file.path, progress=progress)
-        _check_base_checkpoints(bases_file.rows(), ckpt_dir, bases_file.path)
+        recorded = bases_file.rows()
+        if rebuild and _missing_base_checkpoints(recorded, ckpt_dir):
+            rebuild_bases(cfg, recorded, ckpt_dir, bases_file.path, progress=progress)
+        _check_base_checkpoints(recorded, ckpt_dir, bases_file.path)
     bases = run_tasks(bases_file.path, bases_file.config, base_tasks(cfg, ckpt_dir, progress=progress), fresh=fresh,
                       progress=progress, desc=f"lm {cfg.name} bases")
     done = frozenset() if fresh else frozenset(runs_file.done_tasks())

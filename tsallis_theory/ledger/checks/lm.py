@@ -30,7 +30,7 @@ from tsallis_theory.ledger.claims import (INCONCLUSIVE, NOT_RUN, PARTIAL, REFUTE
 from tsallis_theory.results import ResultsFile
 from tsallis_theory.studies._lm_rows import (LATE_STEPS, late, mean_se, noise_arm, noise_flow_yardstick,
                                               warm_run_summary)
-from tsallis_theory.studies.lm import DESIGN, runs_path
+from tsallis_theory.studies.lm import DESIGN, KEY_FIELDS, PRESETS, plan, runs_path
 
 COMMAND = "tsallis-lab lm --preset cpu"  # writes experiments/results/lm_cpu/runs.jsonl
 PRESETS_READ = ("cpu", "gpu")
@@ -281,8 +281,6 @@ def combine(statuses: dict[str, str]) -> str:
 def coverage(experiment: str, preset: str, rows: list[dict]) -> dict:
     """How many of the preset's planned runs of ``experiment`` (``studies.lm.plan``) the rows hold, and the
     methods with runs missing: {"planned", "present", "missing": {method: (present, planned)}}."""
-    from tsallis_theory.studies.lm import KEY_FIELDS, PRESETS, plan
-
     def key(r):
         return tuple(r[f] for f in KEY_FIELDS)
 
