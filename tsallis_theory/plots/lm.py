@@ -106,7 +106,9 @@ def fig_cold_curves(rows, path=None, *, ax=None):
     a1.set_ylabel("mean P on the training draws (teacher-forced w)")
     a1.set_title(f"LM-COLD from the coldest base (p0 = {coldest:.2g}), seed {seed}\n"
                  "mean P per step; dashed: escape level δ", fontsize=9)
-    full = [r for r in rows if r["steps_run"] >= r["budget"]]
+    # older-design runs stopped at escape: only the ones that never escaped reached the budget, and drawing
+    # those alone would read as every method's final quality
+    full = [r for r in rows if r.get("design") is not None and r["steps_run"] >= r["budget"]]
     for m in _methods_in_order(full):
         by_p0: dict[float, list] = {}
         for r in full:
@@ -125,7 +127,8 @@ def fig_cold_curves(rows, path=None, *, ax=None):
         a2.text(0.5, 0.5, "runs stopped at escape (older design):\nno final quality", ha="center",
                 transform=a2.transAxes, fontsize=9, color="0.3")
     a1.legend(fontsize=7, loc="lower right")
-    a2.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if full:
+        a2.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return finish_figure(fig, path, ax)
 
 
@@ -164,7 +167,7 @@ def fig_warm(rows, path=None, *, ax=None):
     key = next(k for k in rows[0]["evals"][0] if k.startswith("maj@"))
     for a, label in ((a1, f"late held-out {key} (last 100 steps)"), (a2, "late held-out mean P (last 100 steps)")):
         a.set_xticks(range(len(arms)))
-        a.set_xticklabels(arms, fontsize=8)
+        a.set_xticklabels([arm or "one arm (older design)" for arm in arms], fontsize=8)
         a.set_xlabel("arm: sgd-<lr>, adam-<lr>, norm-<update norm>")
         a.set_ylabel(label)
         a.set_ylim(-0.02, 1.02)
