@@ -47,6 +47,56 @@ def test_verifier_and_rationale_check(key):
     assert seq.shape == (20, TASK.seq_len) and np.all(seq[:, -2] == TASK.ans)
 
 
+def test_slip_chains_carry_one_slip_forward(key):
+    """Stage S's chains (``base.slip_chains``), against a Python recomputation: at rate 1 every chain equals
+    the gold chain before one position j and is off by one u != 0 from j on, the answer included, so the
+    answer is the one the written rationale implies; at rate 0 the chains are gold; at rate 0.3 the slipped
+    fraction of 4000 chains is within 4 standard errors of 0.3, and the slip positions cover 1..L-1."""
+    from tsallis_theory.lm.base import slip_chains
+
+    task = TaskConfig(modulus=7, chain_length=5)
+    k_prob, k_slip = jax.random.split(key)
+    gold = sample_problems(k_prob, task, 4000)
+    same = slip_chains(k_slip, task, gold, 0.0)
+    assert np.array_equal(same.rationale, gold.rationale) and np.array_equal(same.answer, gold.answer)
+    all_slip = slip_chains(k_slip, task, gold, 1.0)
+    positions = set()
+    for prompt, g_rat, g_ans, rat, ans in zip(*(np.asarray(x[:300]) for x in (
+            gold.prompt, gold.rationale, gold.answer, all_slip.rationale, all_slip.answer))):
+        diff = (np.append(rat, ans) - np.append(g_rat, g_ans)) % 7
+        j = int(np.argmax(diff != 0))
+        assert j < task.rationale_len and np.all(diff[:j] == 0) and np.all(diff[j:] == diff[j]) and diff[j] != 0
+        assert ans == (rat[-1] + prompt[-2]) % 7  # the answer follows from the written rationale
+        positions.add(j)
+    assert positions == set(range(task.rationale_len))
+    some = slip_chains(k_slip, task, gold, 0.3)
+    frac = float(np.mean(np.any(np.asarray(some.rationale) != np.asarray(gold.rationale), axis=1)))
+    assert abs(frac - 0.3) < 4 * np.sqrt(0.3 * 0.7 / 4000)
+
+
+def test_rationale_agreement_equals_pair_count():
+    """``evaluation.rationale_agreement`` against counting the identical ordered pairs by hand."""
+    from tsallis_theory.lm.evaluation import rationale_agreement
+
+    rng = np.random.default_rng(0)
+    rat = rng.integers(0, 2, size=(6, 5, 2))
+    by_hand = np.mean([np.mean([np.array_equal(r[i], r[j]) for i in range(5) for j in range(5) if i != j])
+                       for r in rat])
+    assert float(rationale_agreement(jnp.asarray(rat))) == pytest.approx(by_hand, abs=1e-6)
+    assert float(rationale_agreement(jnp.zeros((3, 4, 2)))) == 1.0
+    assert float(rationale_agreement(jnp.asarray(rat[:, :1]))) == 1.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"slip_rate": 1.0}, "slip_rate must be in"), ({"slip_p0_targets": (0.2, 0.4)}, "slip_p0_targets must be"),
+    ({"lr_slip": 0.0}, "lr_slip must be in"), ({"slip_max_steps": 0}, "slip_max_steps must be >= 1")])
+def test_pretrain_config_rejects_bad_slip_fields(kwargs, match):
+    from tsallis_theory.lm.configs import PretrainConfig
+
+    with pytest.raises(ValueError, match=match):
+        PretrainConfig(**kwargs)
+
+
 def test_training_batch_fixed_set_and_traced_arm(key):
     """The fixed training set (LM-NOISE's memorisation arm): every draw of an index gives the same problem and
     the same (possibly flipped) label, and the flipped labels are wrong; a traced ``train_set`` (a run's knob)

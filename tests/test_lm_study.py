@@ -31,7 +31,7 @@ def smoke_out(tmp_path_factory):
 
 def test_smoke_preset_runs_and_resumes(smoke_out):
     """Every experiment of design 2 in seconds: a cold run to its full budget, the fresh-noise arm and both
-    LM-WARM arms (SGD and matched update norm) from the warm-<target> base."""
+    LM-WARM arms (SGD and matched update norm) from the slip-<target> base of stage S."""
     out, rows = smoke_out
     assert [(r["experiment"], r["arm"], r["method"]) for r in rows] == [
         ("cold", "", "garl-1"), ("noise", "fresh", "garl-1"), ("warm", "sgd-0.01", "garl-1"),
@@ -42,9 +42,14 @@ def test_smoke_preset_runs_and_resumes(smoke_out):
         (0, SMOKE.noise_eps, 0.0), (0, 0.0, 0.0), (0, 0.0, 0.05)]
     folder = study_dir(out, "smoke")
     bases = ResultsFile(folder / BASES).rows()
-    assert {b["name"] for b in bases} == {"warm-0.05", "warm", "cold-0.3"} and all(0 < b["p0"] < 1 for b in bases)
-    warm_target = next(b for b in bases if b["name"] == "warm-0.05")
+    assert {b["name"] for b in bases} == {"warm-0.05", "warm", "slip-0.9", "cold-0.3"}
+    assert all(0 < b["p0"] < 1 for b in bases)
+    by_name = {b["name"]: b for b in bases}
+    warm_target, slip = by_name["warm-0.05"], by_name["slip-0.9"]
     assert warm_target["p0"] >= 0.05 and warm_target["steps"] % SMOKE.pretrain.measure_every == 0
+    assert slip["stage"] == "S" and slip["p0"] <= 0.9 and slip["steps"] > by_name["warm"]["steps"]
+    assert 0 <= slip["rationale_agree"] <= 1
+    assert {r["base"] for r in rows if r["experiment"] == "warm"} == {"slip-0.9"}
     assert all(C.exists(loop.base_path(folder / "checkpoints", b["name"])) for b in bases)
     again = run(SMOKE, out, methods=("garl-1",), progress=False)
     assert again == rows  # finished runs are skipped, nothing is recomputed
@@ -137,7 +142,7 @@ def test_plan_filters_methods_and_rejects_unknown():
     assert {r["method"] for r in runs} == {"garl-1"} and {r["experiment"] for r in runs} == {"cold", "noise", "warm"}
     assert {r["arm"] for r in runs if r["experiment"] == "noise"} == {"fixed", "fresh"}
     assert {r["arm"] for r in runs if r["experiment"] == "warm"} == {
-        "sgd-0.0005", "sgd-0.001", "sgd-0.002", "adam-0.0001", "norm-0.02"}
+        "sgd-0.0005", "sgd-0.001", "sgd-0.002", "sgd-0.004", "adam-3e-05", "norm-0.01"}
     keys = [(r["experiment"], r["arm"], r["method"]) for r in plan(PRESETS["cpu"])]
     assert keys == list(dict.fromkeys(keys).__iter__()) or all(  # runs sharing a trainer are adjacent
         keys.index(k) + keys.count(k) - 1 == len(keys) - 1 - keys[::-1].index(k) for k in set(keys))
@@ -149,7 +154,7 @@ def test_plan_filters_methods_and_rejects_unknown():
 
 
 def test_batches_share_one_compilation_per_group():
-    """The gpu preset's 243 runs at 64 per batch: GARL, PAFT and GRPO share a compile key (their rule is data),
+    """The gpu preset's 264 runs at 64 per batch: GARL, PAFT and GRPO share a compile key (their rule is data),
     so do the two noise arms (the training data is data), and each group splits into near-equal batches
     padded to one width, so four train programs compile: LM-COLD, LM-NOISE, LM-WARM under SGD and under Adam."""
     from tsallis_theory.lm.trainer import compile_key
@@ -157,8 +162,9 @@ def test_batches_share_one_compilation_per_group():
 
     cfg = dataclasses.replace(PRESETS["gpu"], batch_runs=64)
     out = batches(cfg, plan(cfg))
-    assert sorted(len(b) for b, _ in out) == [18, 21, 42, 42, 60, 60] and all(len(b) == w for b, w in out)
-    assert sum(len(b) for b, _ in out) == len(plan(cfg)) == 243
+    assert sorted(len(b) for b, _ in out) == [18, 21, 52, 53, 60, 60] and all(len(b) <= w for b, w in out)
+    assert sorted(w for _, w in out) == [18, 21, 53, 53, 60, 60]  # 105 LM-WARM SGD runs: 52 + 53, one width
+    assert sum(len(b) for b, _ in out) == len(plan(cfg)) == 264
     assert len({(compile_key(train_config(cfg, b[0])), w) for b, w in out}) == 4
     odd = batches(dataclasses.replace(cfg, batch_runs=8), plan(cfg)[:21])  # 21 runs: 7 + 7 + 7, width 7
     assert [(len(b), w) for b, w in odd] == [(7, 7)] * 3
@@ -347,14 +353,17 @@ def test_presets_side_by_side_and_older_design(tmp_path):
 
 
 def test_warm_trajectory_script_prints_the_measurements(capsys):
-    """experiments/lm_warm_trajectory.py: one line per measurement (step, p0, rationale accuracy, p@1) on the
-    smoke preset; an out-of-range argument is a one-line usage error with exit code 2."""
+    """experiments/lm_warm_trajectory.py: one line per measurement (step, p0, rationale accuracy, rationale
+    agreement, p@1) of stage A and of stage S on the smoke preset; an out-of-range argument is a one-line usage error with exit code 2."""
     from experiments.lm_warm_trajectory import main as trajectory
 
     assert trajectory(["--preset", "smoke", "--every", "5", "--max-steps", "10"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [int(x.split()[0]) for x in lines[1:]] == [5, 10]
-    assert all(0 <= float(v) <= 1 for x in lines[1:] for v in x.split()[1:])
+    assert [int(x.split()[0]) for x in lines[2:]] == [5, 10]
+    assert all(0 <= float(v) <= 1 for x in lines[2:] for v in x.split()[1:])
+    assert trajectory(["--preset", "smoke", "--stage", "S", "--every", "5", "--max-steps", "10", "--until", "0.01"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "stage S" in lines[0] and [int(x.split()[0]) for x in lines[2:]] == [5, 10]
     with pytest.raises(SystemExit) as exc:
         trajectory(["--until", "1.5"])
     assert exc.value.code == 2 and "--until must be in (0, 1)" in capsys.readouterr().err

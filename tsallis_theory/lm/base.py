@@ -9,7 +9,16 @@ Procedure (docs/lm.md), all supervised (cross-entropy on gold rationale and answ
    On the way, p0 is measured every ``measure_every`` steps and the first model at or above each of
    ``warm_p0_targets`` is kept as ``warm-<target>``: a model halfway through learning to reason (P ≈ 0.4,
    diverse rationales), the LM-WARM base, chosen by a measured target rather than a step count.
-2. Stage B ("cold", ``cold_stage``): continue from the warm model on letter-only answers. The digit mass
+2. Stage S ("slips", ``slip_stage``; only with ``slip_p0_targets``): continue from the warm model on chains
+   that hold, with probability ``slip_rate`` = r, one slip (``slip_chains``): one intermediate value s_j
+   (j uniform in 1..L-1) is off by u ~ U{1..m-1}, and every later value and the answer are carried forward
+   from it, so the answer is right iff the rationale is. Answers are in digits with probability
+   ``warm_digit_frac``, as in stage A. The model learns to slip: p0 falls from the warm model's towards
+   warm_digit_frac · (1 - r), through rationale errors, and the first model at or below each of
+   ``slip_p0_targets`` is kept as ``slip-<target>``: a base with P ≈ 0.4 whose rollouts of one prompt differ
+   in their rationales (the LM-WARM base; the warm targets of stage A are crossed inside a short transition
+   in which the rationale is already learned, docs/lm.md).
+3. Stage B ("cold", ``cold_stage``): continue from the warm model on letter-only answers. The digit mass
    decays; every ``measure_every`` steps p0 is measured on held-out prompts, and the first model at or below
    each target in ``p0_targets`` is kept as base ``cold-<target>``. The rationale skill is unchanged (same
    gold rationales), only the output format drifts, like an LM that can reason but was never told the
@@ -31,13 +40,15 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TransformerConfig, cold_base_name, warm_base_name
+from tsallis_theory.lm.configs import (PretrainConfig, TaskConfig, TransformerConfig, cold_base_name, slip_base_name,
+                                       warm_base_name)
 from tsallis_theory.lm.evaluation import eval_key, make_evaluator
-from tsallis_theory.lm.task import assemble, sample_problems
+from tsallis_theory.lm.task import Problems, assemble, sample_problems
 from tsallis_theory.lm.transformer import Transformer
 
 WARM_MEASURE_EVERY = 100  # stage A checks its rationale accuracy every this many steps
 COLD_FOLD = 10_000_000  # fold_in offset of stage B's data keys (stage A uses 1 + step)
+SLIP_FOLD = 20_000_000  # fold_in offset of stage S's data keys
 
 
 class Progress(NamedTuple):
@@ -74,10 +85,26 @@ def make_measure(task: TaskConfig, model, pre: PretrainConfig) -> Callable[[Any]
     return measure
 
 
-def make_sft_step(task: TaskConfig, batch: int, digit_frac: float, optimizer):
+def slip_chains(key, task: TaskConfig, probs: Problems, rate) -> Problems:
+    """The chains of ``probs`` with, each with probability ``rate``, one slip: a position j ~ U{1..L-1} and
+    an offset u ~ U{1..m-1}; s_i -> (s_i + u) mod m for every i >= j, the answer included (the later values
+    are carried forward from the slipped one, so the answer is right iff the rationale is)."""
+    n, m, r = probs.answer.shape[0], task.modulus, task.rationale_len
+    k_on, k_pos, k_off = jax.random.split(key, 3)
+    slipped = jax.random.bernoulli(k_on, rate, (n,))
+    pos = jax.random.randint(k_pos, (n,), 0, r)  # 0-based index of s_j in the rationale
+    shift = jnp.where(slipped, jax.random.randint(k_off, (n,), 1, m), 0)
+    after = jnp.arange(r)[None, :] >= pos[:, None]
+    rationale = task.digit((probs.rationale - task.digit(0) + shift[:, None] * after) % m)
+    return Problems(prompt=probs.prompt, rationale=rationale.astype(probs.rationale.dtype),
+                    answer=(probs.answer + shift) % m)
+
+
+def make_sft_step(task: TaskConfig, batch: int, digit_frac: float, optimizer, slip_rate: float = 0.0):
     """Jitted ``step(model, opt_state, key) -> (model, opt_state, loss)``: one Adam step of cross-entropy on
-    the rationale, the ANS marker and the answer of ``batch`` gold sequences, the answer in digits with
-    probability ``digit_frac`` and in letters otherwise."""
+    the rationale, the ANS marker and the answer of ``batch`` sequences, the answer in digits with
+    probability ``digit_frac`` and in letters otherwise; the chains are gold, or with ``slip_rate`` > 0 hold
+    a slip with that probability (``slip_chains``)."""
     p = task.prompt_len
 
     def loss(model, seq_NT):
@@ -90,6 +117,8 @@ def make_sft_step(task: TaskConfig, batch: int, digit_frac: float, optimizer):
     def step(model, opt_state, key):
         k_prob, k_fmt = jax.random.split(key)
         probs = sample_problems(k_prob, task, batch)
+        if slip_rate > 0:
+            probs = slip_chains(jax.random.fold_in(key, 1), task, probs, slip_rate)
         digit = jax.random.bernoulli(k_fmt, digit_frac, (batch,))
         ans = jnp.where(digit, task.digit(probs.answer), task.letter(probs.answer))
         seq = assemble(task, probs.prompt, probs.rationale, ans)
@@ -138,32 +167,52 @@ def warm_stage(task: TaskConfig, model, pre: PretrainConfig, measure, strict: bo
     yield Progress(i, model, ev, ({"name": "warm", "stage": "A", "steps": i, **ev, "p0": ev["eval_mean_P"]},))
 
 
-def cold_stage(task: TaskConfig, model, pre: PretrainConfig, measure, warm_steps: int,
-               strict: bool = True) -> Iterator[Progress]:
-    """Stage B from the warm base ``model`` (trained ``warm_steps`` steps): one ``Progress`` per step, keeping
-    ``cold-<target>`` at the first measurement at or below each target; ends when every target is kept.
-
-    ``strict``: raise RuntimeError if ``cold_max_steps`` end before every target is reached (else stop with
-    those reached)."""
-    optimizer = optax.adam(pre.lr_cold)
-    step = make_sft_step(task, pre.batch, 0.0, optimizer)
+def _descend(task: TaskConfig, model, pre: PretrainConfig, measure, *, stage: str, targets, name_of, lr: float,
+             digit_frac: float, slip_rate: float, fold: int, max_steps: int, start_steps: int,
+             strict: bool) -> Iterator[Progress]:
+    """A stage that drives p0 down from ``model`` (trained ``start_steps`` steps) with Adam at ``lr``: one
+    ``Progress`` per step; p0 is measured every ``pre.measure_every`` steps and the first model at or below
+    each of ``targets`` (decreasing) is kept as ``name_of(target)``; ends when every target is kept, or
+    after ``max_steps`` (RuntimeError if ``strict`` and a target was not reached)."""
+    optimizer = optax.adam(lr)
+    step = make_sft_step(task, pre.batch, digit_frac, optimizer, slip_rate)
     opt_state = optimizer.init(eqx.filter(model, eqx.is_inexact_array))
-    targets = list(pre.p0_targets)
+    targets = list(targets)
     ev = {"eval_mean_P": float("nan")}
-    for i in range(1, pre.cold_max_steps + 1):
-        model, opt_state, _ = step(model, opt_state, _data_key(pre, COLD_FOLD + i))
+    for i in range(1, max_steps + 1):
+        model, opt_state, _ = step(model, opt_state, _data_key(pre, fold + i))
         if i % pre.measure_every:
             yield Progress(i, model)
             continue
         ev = measure(model)
         kept = []
         while targets and ev["eval_mean_P"] <= targets[0]:
-            kept.append({"name": cold_base_name(targets[0]), "stage": "B", "target": targets[0],
-                         "steps": warm_steps + i, **ev, "p0": ev["eval_mean_P"]})
+            kept.append({"name": name_of(targets[0]), "stage": stage, "target": targets[0],
+                         "steps": start_steps + i, **ev, "p0": ev["eval_mean_P"]})
             targets.pop(0)
         yield Progress(i, model, ev, tuple(kept))
         if not targets:
             return
     if targets and strict:
-        raise RuntimeError(f"stage B reached p0 = {ev['eval_mean_P']:.3g} after {pre.cold_max_steps} steps; "
-                           f"targets {targets} not reached (raise cold_max_steps or lr_cold)")
+        raise RuntimeError(f"stage {stage} reached p0 = {ev['eval_mean_P']:.3g} after {max_steps} steps; "
+                           f"targets {targets} not reached (raise its max steps or learning rate)")
+
+
+def slip_stage(task: TaskConfig, model, pre: PretrainConfig, measure, warm_steps: int,
+               strict: bool = True) -> Iterator[Progress]:
+    """Stage S from the warm base ``model`` (trained ``warm_steps`` steps): chains with a slip at rate
+    ``pre.slip_rate``, answers in digits with probability ``pre.warm_digit_frac``; keeps ``slip-<target>`` at
+    the first measurement at or below each of ``pre.slip_p0_targets`` (``_descend``)."""
+    return _descend(task, model, pre, measure, stage="S", targets=pre.slip_p0_targets, name_of=slip_base_name,
+                    lr=pre.lr_slip, digit_frac=pre.warm_digit_frac, slip_rate=pre.slip_rate, fold=SLIP_FOLD,
+                    max_steps=pre.slip_max_steps, start_steps=warm_steps, strict=strict)
+
+
+def cold_stage(task: TaskConfig, model, pre: PretrainConfig, measure, warm_steps: int,
+               strict: bool = True) -> Iterator[Progress]:
+    """Stage B from the warm base ``model`` (trained ``warm_steps`` steps): gold chains with letter-only
+    answers; keeps ``cold-<target>`` at the first measurement at or below each of ``pre.p0_targets``
+    (``_descend``)."""
+    return _descend(task, model, pre, measure, stage="B", targets=pre.p0_targets, name_of=cold_base_name,
+                    lr=pre.lr_cold, digit_frac=0.0, slip_rate=0.0, fold=COLD_FOLD, max_steps=pre.cold_max_steps,
+                    start_steps=warm_steps, strict=strict)

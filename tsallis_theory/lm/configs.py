@@ -195,6 +195,12 @@ class PretrainConfig:
       warm_p0_targets: increasing p0 levels crossed on the way up in stage A: the first stage-A model whose
         measured p0 (every ``measure_every`` steps) is at or above each target is kept as base
         ``warm-<target>`` (the LM-WARM base: a partly trained reasoner with diverse rationales); () for none.
+      slip_rate: r, the probability that a stage-S training chain holds one slip (``base.slip_chains``).
+      slip_p0_targets: decreasing p0 levels crossed on the way down in stage S (from the warm base, chains
+        with slips): the first model at or below each is kept as ``slip-<target>`` (the LM-WARM base: a
+        reasoner that slips, so a prompt's rollouts differ in their rationales); () for no stage S.
+      slip_max_steps: cap on stage S steps.
+      lr_slip: Adam learning rate of stage S.
       cold_max_steps: cap on stage B steps (letter-only answers).
       p0_targets: decreasing p0 levels at which stage-B checkpoints are kept.
       measure_every: stage-B steps between p0 measurements.
@@ -211,6 +217,10 @@ class PretrainConfig:
     warm_min_rationale_acc: float = 0.95
     warm_digit_frac: float = 0.9
     warm_p0_targets: tuple[float, ...] = ()
+    slip_rate: float = 0.7
+    slip_p0_targets: tuple[float, ...] = ()
+    slip_max_steps: int = 3000
+    lr_slip: float = 1e-4
     cold_max_steps: int = 3000
     p0_targets: tuple[float, ...] = (0.3, 0.1, 0.03, 0.01, 0.003, 0.001)
     measure_every: int = 5
@@ -230,17 +240,35 @@ class PretrainConfig:
         w = tuple(self.warm_p0_targets)
         if any(not 0 < x < self.warm_digit_frac for x in w) or list(w) != sorted(set(w)):
             raise ValueError(f"warm_p0_targets must be increasing values in (0, warm_digit_frac); got {w}")
+        if not 0.0 < self.slip_rate < 1.0:
+            raise ValueError(f"slip_rate must be in (0, 1); got {self.slip_rate}")
+        s = tuple(self.slip_p0_targets)
+        if any(not 0 < x < 1 for x in s) or list(s) != sorted(set(s), reverse=True):
+            raise ValueError(f"slip_p0_targets must be decreasing values in (0, 1); got {s}")
+        for name in ("warm_steps", "warm_max_steps", "slip_max_steps", "cold_max_steps", "measure_every",
+                     "measure_prompts", "measure_k", "batch"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
+        for name in ("lr_warm", "lr_slip", "lr_cold"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in (0, 1]; got {getattr(self, name)}")
 
     def base_names(self) -> tuple[str, ...]:
         """The names of the base checkpoints the procedure keeps: "warm-<target>" per warm target, "warm" (the
-        end of stage A, where stage B starts), then "cold-<target>" per target."""
+        end of stage A, where stages S and B start), "slip-<target>" per slip target, then "cold-<target>"
+        per target."""
         return (*(warm_base_name(t) for t in self.warm_p0_targets), "warm",
-                *(cold_base_name(t) for t in self.p0_targets))
+                *(slip_base_name(t) for t in self.slip_p0_targets), *(cold_base_name(t) for t in self.p0_targets))
 
 
 def cold_base_name(target: float) -> str:
     """The name of the stage-B base checkpoint kept at p0 target ``target``: ``cold-<target:g>``."""
     return f"cold-{target:g}"
+
+
+def slip_base_name(target: float) -> str:
+    """The name of the stage-S base checkpoint kept at p0 target ``target``: ``slip-<target:g>``."""
+    return f"slip-{target:g}"
 
 
 def warm_base_name(target: float) -> str:

@@ -9,6 +9,9 @@ fresh problems drawn from ``key``, k rationales and answers sampled per prompt, 
     p@1, p@k             fraction of correct sampled answers; fraction of prompts with a correct one
     maj@k                fraction of prompts whose majority answer is correct (ties to the lowest token id)
     rationale_acc        fraction of sampled rationales whose every intermediate value is right
+    rationale_agree      fraction of pairs of one prompt's k sampled rationales that are identical, averaged
+                         over prompts (1: a prompt's rollouts share one rationale; LM-WARM's base asks for
+                         diverse rationales); 1 when k = 1
 
 The base-checkpoint procedure (``base``) measures p0 with it, and the trainer evaluates every run with it.
 ``eval_key(seed)`` is the key of a run's held-out prompts: the same prompts at every evaluation of the run.
@@ -31,6 +34,16 @@ EVAL_FOLD = 1_000_003  # fold_in constant separating held-out prompts from train
 def eval_key(seed: int):
     """The key of a run's held-out prompts and samples (the same prompts at every evaluation of the run)."""
     return jax.random.fold_in(jax.random.PRNGKey(seed), EVAL_FOLD)
+
+
+def rationale_agreement(rationale_EKR) -> jax.Array:
+    """Mean over the E prompts of the fraction of ordered pairs (i ≠ j) of its k sampled rationales that are
+    identical (``rationale_agree``); 1 when k = 1."""
+    k = rationale_EKR.shape[1]
+    if k == 1:
+        return jnp.ones((), jnp.float32)
+    same_EKK = jnp.all(rationale_EKR[:, :, None, :] == rationale_EKR[:, None, :, :], axis=-1)
+    return ((same_EKK.sum((1, 2)) - k) / (k * (k - 1))).mean()
 
 
 def make_evaluator(task: TaskConfig, policy, prompts: int, k: int, mesh=None):
@@ -65,6 +78,7 @@ def make_evaluator(task: TaskConfig, policy, prompts: int, k: int, mesh=None):
             f"p@{k}": correct_EK.max(1).mean(),
             f"maj@{k}": verify(task, maj_E, probs.answer).mean(),
             "rationale_acc": rat.mean(),
+            "rationale_agree": rationale_agreement(rationale_EKR),
         }
 
     return evaluate

@@ -7,8 +7,8 @@
 * ``train_batch``: the same for R runs of one compile key at once, as one program with a leading run axis
   (``Trainer.init_batch``), optionally sharded over devices (``sharding.run_mesh``); one checkpoint holds
   the batch's state, so an interrupted batch continues from its last chunk.
-* ``BaseBuilder``: the two stages of the base-checkpoint procedure (``lm.base``), each writing the base
-  checkpoints it keeps; stage B starts from stage A's checkpoint.
+* ``BaseBuilder``: the stages of the base-checkpoint procedure (``lm.base``), each writing the base
+  checkpoints it keeps; stages S and B start from stage A's checkpoint.
 * ``Trainers``: the compiled trainers of a study, one per ``compile_key`` (one for GARL, PAFT
   and GRPO, whose rule is data; one for SFT; one per optimiser and data source).
 
@@ -204,8 +204,8 @@ def base_path(ckpt_dir, name: str) -> Path:
 
 
 class BaseBuilder:
-    """The base-checkpoint procedure as two steps that each return their base records (result rows):
-    ``warm()`` runs stage A from the initialisation, ``cold()`` runs stage B from the warm checkpoint."""
+    """The base-checkpoint procedure as steps that each return their base records (result rows): ``warm()``
+    runs stage A from the initialisation, ``slip()`` stage S and ``cold()`` stage B from the warm checkpoint."""
 
     def __init__(self, task: TaskConfig, model_cfg: TransformerConfig, pre: PretrainConfig, ckpt_dir, *,
                  strict: bool = True, progress: bool = True):
@@ -243,6 +243,17 @@ class BaseBuilder:
         model = init_model(self.task, self.model_cfg, self.pre)
         stage = warm_stage(self.task, model, self.pre, self._measure_fn(model), strict=self.strict)
         return self._run(stage, self.pre.warm_steps, "pretrain stage A", "rationale_acc")
+
+    def slip(self) -> list[dict[str, Any]]:
+        """Stage S from the warm checkpoint: the "slip-<target>" bases reached (their checkpoints and records);
+        none without ``slip_p0_targets``."""
+        from tsallis_theory.lm.base import slip_stage
+
+        if not self.pre.slip_p0_targets:
+            return []
+        model, warm = self.load("warm")
+        stage = slip_stage(self.task, model, self.pre, self._measure_fn(model), warm["steps"], strict=self.strict)
+        return self._run(stage, self.pre.slip_max_steps, "pretrain stage S", "eval_mean_P")
 
     def cold(self) -> list[dict[str, Any]]:
         """Stage B from the warm checkpoint: the "cold-<target>" bases reached (their checkpoints and records)."""

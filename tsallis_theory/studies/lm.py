@@ -11,7 +11,7 @@ Unlike the other studies, which write one file ``<out>/<study>.jsonl``, an LM st
 ``<out>/lm_<preset>/`` (``study_dir``), because it has two kinds of rows and model checkpoints:
 
     bases.jsonl    one row per base checkpoint ("warm-<target>", "warm", "cold-<target>") with its measured
-                   p0; two tasks, pretraining stage A and stage B (``base_tasks``)
+                   p0; one task per pretraining stage: A, S and B (``base_tasks``)
     runs.jsonl     one row per run, keyed by (experiment, arm, base, method, seed) (``tasks``, ``run_row``):
                    escape step, held-out metrics per chunk, per-step mean P, contamination, max advantage, ‖ĝ‖
     checkpoints/   bases/<name> (the base models) and runs/<run> (the train state of the run in progress);
@@ -56,8 +56,9 @@ class Config:
     model: TransformerConfig = field(default=TransformerConfig(d_model=16, n_layers=1, n_heads=2, d_ff=32),
                                      metadata=_help("the transformer architecture", flag=False))
     pretrain: PretrainConfig = field(default=PretrainConfig(
-        warm_steps=20, warm_max_steps=20, cold_max_steps=20, p0_targets=(0.3,), warm_p0_targets=(0.05,), measure_every=10,
-        measure_prompts=16, measure_k=2, batch=16, lr_cold=3e-3), metadata=_help(
+        warm_steps=20, warm_max_steps=20, cold_max_steps=20, p0_targets=(0.3,), warm_p0_targets=(0.05,),
+        slip_p0_targets=(0.9,), slip_max_steps=20, measure_every=10, measure_prompts=16, measure_k=2, batch=16,
+        lr_cold=3e-3), metadata=_help(
         "the base-checkpoint procedure (its p0_targets name the cold bases)", flag=False))
     train: TrainConfig = field(default=TrainConfig(
         batch_prompts=4, group_size=2, lr=0.01, chunk=2, eval_prompts=8, eval_k=2, schedule_switch=2),
@@ -75,8 +76,9 @@ class Config:
         "the cold bases of the cold_side_methods (cold-<target>)", metavar="BASE"))
     warm_methods: tuple[str, ...] = field(default=("paft-0.75", "garl-1"), metadata=_help(
         "LM-WARM methods, run from the warm_base in every arm", metavar="METHOD"))
-    warm_base: str = field(default="warm-0.05", metadata=_help(
-        "the base LM-WARM starts from (warm-<target>: a partly trained reasoner)", metavar="BASE"))
+    warm_base: str = field(default="slip-0.9", metadata=_help(
+        "the base LM-WARM starts from (slip-<target>: a reasoner that slips; warm-<target>: a partly trained "
+        "reasoner)", metavar="BASE"))
     warm_steps: int = field(default=4, metadata=_help("LM-WARM budget in steps"))
     warm_lrs: tuple[float, ...] = field(default=(0.01,), metadata=_help(
         "LM-WARM learning rates of plain SGD (arms sgd-<lr>)", metavar="LR"))
@@ -143,13 +145,13 @@ class Config:
 
 DEFAULT_PRESET = "smoke"
 NOISE_CHUNK = 50  # LM-NOISE evaluates every 50 steps (it reads the per-step series; held-out only gates)
-WARM_P0 = 0.45  # the LM-WARM base: the first stage-A model with measured p0 >= this (docs/lm.md)
+WARM_P0 = 0.5  # the LM-WARM base: the first stage-S model with measured p0 <= this (docs/lm.md)
 COLD_SIDE = ("paft-1", "paft-0.75")  # LM-COLD side methods: PAFT beside GARL at equal q, same seeds
 # LM-NOISE and LM-WARM of the cpu and gpu presets (docs/lm.md, "Experiments"): the same design on both
 EXPERIMENTS: dict[str, Any] = dict(
     warm_methods=("rb-rloo", "garl-0.25", "garl-0.75", "garl-1", "paft-0.75", "paft-1", "grpo"),
-    warm_base=f"warm-{WARM_P0:g}", warm_steps=260, warm_lrs=(5e-4, 1e-3, 2e-3), warm_adam_lrs=(1e-4,),
-    warm_update_norms=(0.02,),
+    warm_base=f"slip-{WARM_P0:g}", warm_steps=260, warm_lrs=(5e-4, 1e-3, 2e-3, 4e-3), warm_adam_lrs=(3e-5,),
+    warm_update_norms=(0.01,),
     noise_methods=("rb-rloo", "garl-0.75", "garl-1", "schedule"), noise_fresh_methods=("rb-rloo", "garl-1"),
     noise_steps=1600, noise_eps=0.1, noise_train_set=128, noise_base="cold-0.3",
 )
@@ -159,7 +161,7 @@ PRESETS: dict[str, Config] = {
         name="cpu", batch_runs=0,
         task=TaskConfig(modulus=5, chain_length=3),
         model=TransformerConfig(d_model=64, n_layers=2, n_heads=4, d_ff=256),
-        pretrain=PretrainConfig(cold_max_steps=5000, warm_p0_targets=(WARM_P0,), p0_targets=(0.3, 0.1, 0.01, 0.001)),
+        pretrain=PretrainConfig(cold_max_steps=5000, slip_p0_targets=(WARM_P0,), p0_targets=(0.3, 0.1, 0.01, 0.001)),
         train=TrainConfig(batch_prompts=8, group_size=8, lr=3e-4, max_grad_norm=100.0, chunk=20,
                           eval_prompts=128, eval_k=8, schedule_switch=60),
         seeds=(0, 1, 2),
@@ -175,7 +177,7 @@ PRESETS: dict[str, Config] = {
         task=TaskConfig(modulus=7, chain_length=5),
         model=TransformerConfig(d_model=512, n_layers=8, n_heads=8, d_ff=2048, dtype="bfloat16"),
         pretrain=PretrainConfig(warm_steps=1000, warm_max_steps=20000, cold_max_steps=20000, batch=256,
-                                measure_prompts=512, warm_p0_targets=(WARM_P0,)),
+                                measure_prompts=512, slip_p0_targets=(WARM_P0,)),
         train=TrainConfig(batch_prompts=8, group_size=32, lr=3e-4, max_grad_norm=100.0, chunk=20,
                           eval_prompts=256, eval_k=8, schedule_switch=60),
         seeds=(0, 1, 2),
@@ -223,7 +225,7 @@ def pretrain_of(cfg: Config) -> PretrainConfig:
     if cap is None:
         return pre
     return dataclasses.replace(pre, warm_steps=min(pre.warm_steps, cap), warm_max_steps=min(pre.warm_max_steps, cap),
-                               cold_max_steps=min(pre.cold_max_steps, cap),
+                               slip_max_steps=min(pre.slip_max_steps, cap), cold_max_steps=min(pre.cold_max_steps, cap),
                                measure_prompts=min(pre.measure_prompts, QUICK_PROMPTS))
 
 
@@ -318,10 +320,11 @@ def _base_builder(cfg: Config, ckpt_dir, progress: bool):
 
 
 def base_tasks(cfg: Config, ckpt_dir, *, progress: bool = True) -> list[Task]:
-    """The two pretraining stages as tasks; each writes its base checkpoints under ``ckpt_dir`` and returns
-    their rows. Stage B starts from stage A's checkpoint."""
+    """The pretraining stages as tasks; each writes its base checkpoints under ``ckpt_dir`` and returns
+    their rows. Stages S (only with slip targets) and B start from stage A's checkpoint."""
     builder = _base_builder(cfg, ckpt_dir, progress)
-    return [({"stage": "A"}, builder.warm), ({"stage": "B"}, builder.cold)]
+    slip = [({"stage": "S"}, builder.slip)] if cfg.pretrain.slip_p0_targets else []
+    return [({"stage": "A"}, builder.warm), *slip, ({"stage": "B"}, builder.cold)]
 
 
 def _round(xs, digits=5):
@@ -460,14 +463,14 @@ REBUILT_FIELDS = ("steps", "p0")  # what a rebuilt base must reproduce exactly (
 
 
 def rebuild_bases(cfg: Config, recorded: list[dict[str, Any]], ckpt_dir, path: Path, *, progress: bool = True) -> None:
-    """Rebuild every base checkpoint of ``cfg`` into ``ckpt_dir`` (both pretraining stages, as when the study
+    """Rebuild every base checkpoint of ``cfg`` into ``ckpt_dir`` (every pretraining stage, as when the study
     began) and require each base of ``recorded`` (the rows of ``path``) to come out with the same step and
     the same measured p0, exactly (``REBUILT_FIELDS``); ValueError naming the first that differs. This lets
     a study whose checkpoints are gone (a new machine) continue from its rows without mixing runs from two
     builds of the bases. The procedure is deterministic on CPU; on a GPU it needs deterministic reductions
     (XLA_FLAGS=--xla_gpu_deterministic_ops=true), or the check refuses the rebuilt bases."""
     builder = _base_builder(cfg, ckpt_dir, progress)
-    check_rebuilt(recorded, builder.warm() + builder.cold(), path)
+    check_rebuilt(recorded, builder.warm() + builder.slip() + builder.cold(), path)
 
 
 def check_rebuilt(recorded: list[dict[str, Any]], rebuilt: list[dict[str, Any]], path: Path) -> None:
