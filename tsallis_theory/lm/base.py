@@ -7,8 +7,8 @@ Procedure (docs/lm.md), all supervised (cross-entropy on gold rationale and answ
    otherwise, continued until the held-out rationale accuracy reaches ``warm_min_rationale_acc``. The model
    learns the reasoning (the rationale) and splits its answer mass between the alphabets: P ≈ warm_digit_frac.
    On the way, p0 is measured every ``measure_every`` steps and the first model at or above each of
-   ``warm_p0_targets`` is kept as ``warm-<target>``: a model halfway through learning to reason (P ≈ 0.4,
-   diverse rationales), the LM-WARM base, chosen by a measured target rather than a step count.
+   ``warm_p0_targets`` is kept as ``warm-<target>``, chosen by a measured target rather than a step count
+   (on the cpu model it already reasons correctly: the final addition is learned last, docs/lm.md).
 2. Stage S ("slips", ``slip_stage``; only with ``slip_p0_targets``): continue from the warm model on chains
    that hold, with probability ``slip_rate`` = r, one slip (``slip_chains``): one intermediate value s_j
    (j uniform in 1..L-1) is off by u ~ U{1..m-1}, and every later value and the answer are carried forward

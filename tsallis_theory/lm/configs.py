@@ -194,7 +194,7 @@ class PretrainConfig:
       warm_digit_frac: probability that a stage-A answer uses the target digit alphabet.
       warm_p0_targets: increasing p0 levels crossed on the way up in stage A: the first stage-A model whose
         measured p0 (every ``measure_every`` steps) is at or above each target is kept as base
-        ``warm-<target>`` (the LM-WARM base: a partly trained reasoner with diverse rationales); () for none.
+        ``warm-<target>`` (a partly trained reasoner); () for none.
       slip_rate: r, the probability that a stage-S training chain holds one slip (``base.slip_chains``).
       slip_p0_targets: decreasing p0 levels crossed on the way down in stage S (from the warm base, chains
         with slips): the first model at or below each is kept as ``slip-<target>`` (the LM-WARM base: a

@@ -171,8 +171,11 @@ def fig_warm(rows, path=None, *, ax=None):
         a.set_xlabel("arm: sgd-<lr>, adam-<lr>, norm-<update norm>")
         a.set_ylabel(label)
         a.set_ylim(-0.02, 1.02)
-    base = _p0_text(rows)
-    a1.set_title(f"LM-WARM from the warm base (p0 = {base}); o stable, x a seed collapsed", fontsize=9)
+    base = _p0_text(rows) + "".join(  # the runs' step-0 evaluations: is the base's reasoning diverse?
+        f", {label} {np.mean([r['evals'][0][k] for r in rows]):.2f}"
+        for k, label in (("rationale_acc", "rationale acc."), ("rationale_agree", "rationale agreement"))
+        if all(k in r["evals"][0] for r in rows))
+    a1.set_title(f"LM-WARM from the warm base (p0 = {base})\no stable, x a seed collapsed", fontsize=9)
     a2.set_title("the same runs by held-out mean P (does not saturate)", fontsize=9)
     if finals and min(finals) >= 0.98:
         a1.text(0.5, 0.3, f"{key} saturated (≥ 0.98) for every arm and method:\nit cannot rank them; see mean P",

@@ -185,7 +185,9 @@ def _verify_warm(ctx: CheckContext, rows: list[dict]) -> Verdict:
                        "mean_P": table[(ok[-1][1], m)]["mean_P"]} if ok else {"lr": None})
     numbers = {"table": {f"{a}/{m}": v for (a, m), v in table.items()}, "R1": r1, "R1_best_by_arm": r1_arms,
                "R2": r2, "R2_arms": r2_arms, "largest_stable_sgd_lr": largest,
-               "base_p0": sorted({r["p0"] for r in rows})}
+               "base_p0": sorted({r["p0"] for r in rows}),
+               **{f"base_{k}": float(np.mean([r["evals"][0][k] for r in rows]))
+                  for k in ("rationale_acc", "rationale_agree") if all(k in r["evals"][0] for r in rows)}}
     if r1 == r2 == "untestable":
         status, why = INCONCLUSIVE, ("nothing discriminates: no GARL collapse, and no arm with stable methods "
                                      "that are not saturated")
@@ -201,7 +203,10 @@ def _verify_warm(ctx: CheckContext, rows: list[dict]) -> Verdict:
         f"{arm}: " + ", ".join(f"{m} {table[(arm, m)]['final']:.2f}" + ("" if table[(arm, m)]["stable"] else
                                                                         f" COLLAPSED {table[(arm, m)]['collapsed_seeds']}/{table[(arm, m)]['seeds']}")
                                for m in sorted(m for a, m in table if a == arm)) for arm in arms)
-    evidence = (f"{status} ({why}). From the warm base (p0 = {', '.join(f'{p:.3g}' for p in numbers['base_p0'])}); "
+    base_txt = "".join(f", {k.replace('_', ' ')} {numbers['base_' + k]:.2f}" for k in ("rationale_acc", "rationale_agree")
+                       if "base_" + k in numbers)  # the runs' step-0 evaluations: are the base's rationales diverse?
+    evidence = (f"{status} ({why}). From the warm base (p0 = {', '.join(f'{p:.3g}' for p in numbers['base_p0'])}"
+                f"{base_txt}); "
                 f"final maj@k (late {LATE_STEPS} steps, mean over seeds) per arm: {arm_txt}. "
                 f"R1 (low-q GARL best where stable): {r1}"
                 + (f", best per testable arm {r1_arms}" if r1_arms else "")
