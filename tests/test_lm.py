@@ -74,6 +74,33 @@ def test_slip_chains_carry_one_slip_forward(key):
     assert abs(frac - 0.3) < 4 * np.sqrt(0.3 * 0.7 / 4000)
 
 
+def test_sft_step_trains_on_slipped_chains_only_with_a_slip_rate(monkeypatch, key):
+    """``make_sft_step`` calls ``slip_chains`` (with its own key, not the format coin's) only when the slip rate
+    is > 0; at rate 0 the step is the gold-chain step of stages A and B, and at rate 1 its loss is on other
+    targets."""
+    import equinox as eqx
+    import optax
+
+    from tsallis_theory.lm import base
+
+    seen, keys = [], []
+
+    def spy(k, task, probs, rate):
+        seen.append(rate)
+        jax.debug.callback(lambda k_: keys.append(np.asarray(k_)), k)  # the key's value when the step runs
+        return real(k, task, probs, rate)
+
+    real = base.slip_chains
+    monkeypatch.setattr(base, "slip_chains", spy)
+    model = Transformer(jax.random.PRNGKey(3), TASK, TransformerConfig(d_model=8, n_layers=1, n_heads=2, d_ff=16))
+    opt = optax.adam(1e-3)
+    state = opt.init(eqx.filter(model, eqx.is_inexact_array))
+    losses = {rate: float(base.make_sft_step(TASK, 16, 0.9, opt, rate)(model, state, key)[2]) for rate in (0.0, 1.0)}
+    gold = float(base.make_sft_step(TASK, 16, 0.9, opt)(model, state, key)[2])
+    assert seen == [1.0] and losses[0.0] == gold and losses[1.0] != gold
+    assert len(keys) == 1 and not any(np.array_equal(keys[0], np.asarray(k)) for k in jax.random.split(key))
+
+
 def test_rationale_agreement_equals_pair_count():
     """``evaluation.rationale_agreement`` against counting the identical ordered pairs by hand."""
     from tsallis_theory.lm.evaluation import rationale_agreement

@@ -15,7 +15,7 @@ Procedure (docs/lm.md), all supervised (cross-entropy on gold rationale and answ
    from it, so the answer is right iff the rationale is. Answers are in digits with probability
    ``warm_digit_frac``, as in stage A. The model learns to slip: p0 falls from the warm model's towards
    warm_digit_frac · (1 - r), through rationale errors, and the first model at or below each of
-   ``slip_p0_targets`` is kept as ``slip-<target>``: a base with P ≈ 0.4 whose rollouts of one prompt differ
+   ``slip_p0_targets`` is kept as ``slip-<target>``: a base with P ≈ 0.5 whose rollouts of one prompt differ
    in their rationales (the LM-WARM base; the warm targets of stage A are crossed inside a short transition
    in which the rationale is already learned, docs/lm.md).
 3. Stage B ("cold", ``cold_stage``): continue from the warm model on letter-only answers. The digit mass
@@ -49,6 +49,7 @@ from tsallis_theory.lm.transformer import Transformer
 WARM_MEASURE_EVERY = 100  # stage A checks its rationale accuracy every this many steps
 COLD_FOLD = 10_000_000  # fold_in offset of stage B's data keys (stage A uses 1 + step)
 SLIP_FOLD = 20_000_000  # fold_in offset of stage S's data keys
+SLIP_DRAW = 4_000_037  # fold_in constant of a step's slip draws (fold_in(key, i) for small i is split(key)'s child i)
 
 
 class Progress(NamedTuple):
@@ -59,7 +60,7 @@ class Progress(NamedTuple):
       model: the model after them.
       metrics: held-out metrics when measured at this step (``measure``), else None.
       kept: base records kept at this step, each a checkpoint of ``model``: {"name", "stage", "steps",
-        "p0", ...held-out metrics} (stage B adds "target").
+        "p0", "target" (the p0 target it met, except the end of stage A), ...held-out metrics}.
     """
 
     step: int
@@ -118,7 +119,7 @@ def make_sft_step(task: TaskConfig, batch: int, digit_frac: float, optimizer, sl
         k_prob, k_fmt = jax.random.split(key)
         probs = sample_problems(k_prob, task, batch)
         if slip_rate > 0:
-            probs = slip_chains(jax.random.fold_in(key, 1), task, probs, slip_rate)
+            probs = slip_chains(jax.random.fold_in(key, SLIP_DRAW), task, probs, slip_rate)
         digit = jax.random.bernoulli(k_fmt, digit_frac, (batch,))
         ans = jnp.where(digit, task.digit(probs.answer), task.letter(probs.answer))
         seq = assemble(task, probs.prompt, probs.rationale, ans)
@@ -168,12 +169,13 @@ def warm_stage(task: TaskConfig, model, pre: PretrainConfig, measure, strict: bo
 
 
 def _descend(task: TaskConfig, model, pre: PretrainConfig, measure, *, stage: str, targets, name_of, lr: float,
-             digit_frac: float, slip_rate: float, fold: int, max_steps: int, start_steps: int,
-             strict: bool) -> Iterator[Progress]:
+             digit_frac: float, slip_rate: float, fold: int, max_steps: int, start_steps: int, strict: bool,
+             knobs: str) -> Iterator[Progress]:
     """A stage that drives p0 down from ``model`` (trained ``start_steps`` steps) with Adam at ``lr``: one
     ``Progress`` per step; p0 is measured every ``pre.measure_every`` steps and the first model at or below
     each of ``targets`` (decreasing) is kept as ``name_of(target)``; ends when every target is kept, or
-    after ``max_steps`` (RuntimeError if ``strict`` and a target was not reached)."""
+    after ``max_steps`` (RuntimeError if ``strict`` and a target was not reached, naming the config fields
+    ``knobs`` that would reach it)."""
     optimizer = optax.adam(lr)
     step = make_sft_step(task, pre.batch, digit_frac, optimizer, slip_rate)
     opt_state = optimizer.init(eqx.filter(model, eqx.is_inexact_array))
@@ -195,7 +197,7 @@ def _descend(task: TaskConfig, model, pre: PretrainConfig, measure, *, stage: st
             return
     if targets and strict:
         raise RuntimeError(f"stage {stage} reached p0 = {ev['eval_mean_P']:.3g} after {max_steps} steps; "
-                           f"targets {targets} not reached (raise its max steps or learning rate)")
+                           f"targets {targets} not reached (raise {knobs})")
 
 
 def slip_stage(task: TaskConfig, model, pre: PretrainConfig, measure, warm_steps: int,
@@ -205,7 +207,8 @@ def slip_stage(task: TaskConfig, model, pre: PretrainConfig, measure, warm_steps
     the first measurement at or below each of ``pre.slip_p0_targets`` (``_descend``)."""
     return _descend(task, model, pre, measure, stage="S", targets=pre.slip_p0_targets, name_of=slip_base_name,
                     lr=pre.lr_slip, digit_frac=pre.warm_digit_frac, slip_rate=pre.slip_rate, fold=SLIP_FOLD,
-                    max_steps=pre.slip_max_steps, start_steps=warm_steps, strict=strict)
+                    max_steps=pre.slip_max_steps, start_steps=warm_steps, strict=strict,
+                    knobs="slip_max_steps, lr_slip or slip_rate")
 
 
 def cold_stage(task: TaskConfig, model, pre: PretrainConfig, measure, warm_steps: int,
@@ -215,4 +218,4 @@ def cold_stage(task: TaskConfig, model, pre: PretrainConfig, measure, warm_steps
     (``_descend``)."""
     return _descend(task, model, pre, measure, stage="B", targets=pre.p0_targets, name_of=cold_base_name,
                     lr=pre.lr_cold, digit_frac=0.0, slip_rate=0.0, fold=COLD_FOLD, max_steps=pre.cold_max_steps,
-                    start_steps=warm_steps, strict=strict)
+                    start_steps=warm_steps, strict=strict, knobs="cold_max_steps or lr_cold")

@@ -203,7 +203,7 @@ class PretrainConfig:
       lr_slip: Adam learning rate of stage S.
       cold_max_steps: cap on stage B steps (letter-only answers).
       p0_targets: decreasing p0 levels at which stage-B checkpoints are kept.
-      measure_every: stage-B steps between p0 measurements.
+      measure_every: steps between p0 measurements in stages S and B (and in stage A while warm targets remain).
       measure_prompts: held-out prompts per p0 measurement.
       measure_k: rationales sampled per prompt per p0 measurement.
       batch: sequences per step.

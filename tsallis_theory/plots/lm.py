@@ -175,7 +175,8 @@ def fig_warm(rows, path=None, *, ax=None):
         f", {label} {np.mean([r['evals'][0][k] for r in rows]):.2f}"
         for k, label in (("rationale_acc", "rationale acc."), ("rationale_agree", "rationale agreement"))
         if all(k in r["evals"][0] for r in rows))
-    a1.set_title(f"LM-WARM from the warm base (p0 = {base})\no stable, x a seed collapsed", fontsize=9)
+    names = ", ".join(sorted({r["base"] for r in rows}))
+    a1.set_title(f"LM-WARM from base {names} (p0 = {base})\no stable, x a seed collapsed", fontsize=9)
     a2.set_title("the same runs by held-out mean P (does not saturate)", fontsize=9)
     if finals and min(finals) >= 0.98:
         a1.text(0.5, 0.3, f"{key} saturated (≥ 0.98) for every arm and method:\nit cannot rank them; see mean P",

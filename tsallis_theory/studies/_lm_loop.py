@@ -217,7 +217,7 @@ class BaseBuilder:
     def _measure_fn(self, model):
         from tsallis_theory.lm.base import make_measure
 
-        if self._measure is None:  # one compilation for both stages
+        if self._measure is None:  # one compilation for every stage
             self._measure = make_measure(self.task, model, self.pre)
         return self._measure
 

@@ -10,7 +10,7 @@ Presets (``PRESETS``; ``DEFAULT_PRESET = "smoke"``):
 Unlike the other studies, which write one file ``<out>/<study>.jsonl``, an LM study is a folder
 ``<out>/lm_<preset>/`` (``study_dir``), because it has two kinds of rows and model checkpoints:
 
-    bases.jsonl    one row per base checkpoint ("warm-<target>", "warm", "cold-<target>") with its measured
+    bases.jsonl    one row per base checkpoint ("warm-<target>", "warm", "slip-<target>", "cold-<target>") with its measured
                    p0; one task per pretraining stage: A, S and B (``base_tasks``)
     runs.jsonl     one row per run, keyed by (experiment, arm, base, method, seed) (``tasks``, ``run_row``):
                    escape step, held-out metrics per chunk, per-step mean P, contamination, max advantage, ‖ĝ‖

@@ -205,7 +205,8 @@ def _verify_warm(ctx: CheckContext, rows: list[dict]) -> Verdict:
                                for m in sorted(m for a, m in table if a == arm)) for arm in arms)
     base_txt = "".join(f", {k.replace('_', ' ')} {numbers['base_' + k]:.2f}" for k in ("rationale_acc", "rationale_agree")
                        if "base_" + k in numbers)  # the runs' step-0 evaluations: are the base's rationales diverse?
-    evidence = (f"{status} ({why}). From the warm base (p0 = {', '.join(f'{p:.3g}' for p in numbers['base_p0'])}"
+    evidence = (f"{status} ({why}). From base {', '.join(sorted({r['base'] for r in rows}))} "
+                f"(p0 = {', '.join(f'{p:.3g}' for p in numbers['base_p0'])}"
                 f"{base_txt}); "
                 f"final maj@k (late {LATE_STEPS} steps, mean over seeds) per arm: {arm_txt}. "
                 f"R1 (low-q GARL best where stable): {r1}"
