@@ -101,6 +101,24 @@ def test_sft_step_trains_on_slipped_chains_only_with_a_slip_rate(monkeypatch, ke
     assert len(keys) == 1 and not any(np.array_equal(keys[0], np.asarray(k)) for k in jax.random.split(key))
 
 
+def test_descending_stages_name_their_fields_when_a_target_is_missed():
+    """Stages S and B, strict, end with a one-line RuntimeError naming the config fields that would reach a
+    target they missed; not strict, they stop with the targets reached."""
+    from tsallis_theory.lm import base
+    from tsallis_theory.lm.configs import PretrainConfig
+
+    cfg = TransformerConfig(d_model=8, n_layers=1, n_heads=2, d_ff=16)
+    pre = PretrainConfig(slip_p0_targets=(1e-6,), p0_targets=(1e-6,), slip_max_steps=2, cold_max_steps=2,
+                         measure_every=1, measure_prompts=4, measure_k=1, batch=4)
+    model = base.init_model(TASK, cfg, pre)
+    measure = base.make_measure(TASK, model, pre)
+    for stage, fields in ((base.slip_stage, "slip_max_steps, lr_slip or slip_rate"),
+                          (base.cold_stage, "cold_max_steps or lr_cold")):
+        with pytest.raises(RuntimeError, match=f"targets \\[1e-06\\] not reached \\(raise {fields}\\)"):
+            list(stage(TASK, model, pre, measure, 0))
+        assert [p.kept for p in stage(TASK, model, pre, measure, 0, strict=False)] == [(), ()]
+
+
 def test_rationale_agreement_equals_pair_count():
     """``evaluation.rationale_agreement`` against counting the identical ordered pairs by hand."""
     from tsallis_theory.lm.evaluation import rationale_agreement
