@@ -19,7 +19,7 @@ import numpy as np
 from tsallis_theory._numerics import escape_slope
 from tsallis_theory.lm.methods import ALL_METHODS, parse_method
 from tsallis_theory.plots._style import figure_axes, finish_figure
-from tsallis_theory.studies._lm_rows import late, noise_arm, noise_flow_yardstick, warm_run_summary
+from tsallis_theory.studies._lm_rows import base_reasoning, late, noise_arm, noise_flow_yardstick, warm_run_summary
 
 WARM_ORDER = ("rb-rloo", "garl-0.25", "garl-0.5", "garl-0.75", "garl-1", "paft-0.25", "paft-0.75", "paft-1", "grpo",
               "schedule", "sft")
@@ -171,10 +171,8 @@ def fig_warm(rows, path=None, *, ax=None):
         a.set_xlabel("arm: sgd-<lr>, adam-<lr>, norm-<update norm>")
         a.set_ylabel(label)
         a.set_ylim(-0.02, 1.02)
-    base = _p0_text(rows) + "".join(  # the runs' step-0 evaluations: is the base's reasoning diverse?
-        f", {label} {np.mean([r['evals'][0][k] for r in rows]):.2f}"
-        for k, label in (("rationale_acc", "rationale acc."), ("rationale_agree", "rationale agreement"))
-        if all(k in r["evals"][0] for r in rows))
+    labels = {"rationale_acc": "rationale acc.", "rationale_agree": "rationale agreement"}
+    base = _p0_text(rows) + "".join(f", {labels[k]} {v:.2f}" for k, v in base_reasoning(rows).items())
     names = ", ".join(sorted({r["base"] for r in rows}))
     a1.set_title(f"LM-WARM from base {names} (p0 = {base})\no stable, x a seed collapsed", fontsize=9)
     a2.set_title("the same runs by held-out mean P (does not saturate)", fontsize=9)

@@ -3,6 +3,7 @@ and the figures so that both read a run the same way (docs/lm.md, "Decision rule
 
     late(r, key)              held-out ``key`` averaged over the evaluations of the last ``LATE_STEPS`` steps
     warm_run_summary(r)       LM-WARM: peak and late minimum of maj@k, late rationale accuracy, collapse flag
+    base_reasoning(rows)      LM-WARM: the base's rationale accuracy and agreement at the runs' step 0
     noise_run_summary(r)      LM-NOISE: κ = c/(P + c) late and at the start on the training draws, the gate
     noise_arm(rows)           LM-NOISE: per method, mean ± SE over gated seeds
     noise_flow_yardstick(...) LM-NOISE: the answer head's exact population flow at the budget per q
@@ -29,6 +30,16 @@ def late(r: dict, key: str) -> float:
     start = r["budget"] - LATE_STEPS
     late = [e[key] for e in evals if e["step"] >= start] or [e[key] for e in evals[-1:]] or [r["evals"][-1][key]]
     return float(np.mean(late))
+
+
+BASE_REASONING = ("rationale_acc", "rationale_agree")  # what says whether a base's rationales are diverse
+
+
+def base_reasoning(rows: list[dict]) -> dict[str, float]:
+    """The base's rationale accuracy and agreement (``BASE_REASONING``), each averaged over the runs' step-0
+    evaluations; a metric that some row lacks (older rows have no agreement) is left out."""
+    return {k: float(np.mean([r["evals"][0][k] for r in rows])) for k in BASE_REASONING
+            if all(k in r["evals"][0] for r in rows)}
 
 
 def maj_key(ev: dict) -> str:

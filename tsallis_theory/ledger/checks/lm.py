@@ -28,8 +28,8 @@ from tsallis_theory._numerics import escape_slope
 from tsallis_theory.ledger.claims import (INCONCLUSIVE, NOT_RUN, PARTIAL, REFUTED, VERIFIED, CheckContext,
                                           Verdict)
 from tsallis_theory.results import ResultsFile
-from tsallis_theory.studies._lm_rows import (LATE_STEPS, late, mean_se, noise_arm, noise_flow_yardstick,
-                                              warm_run_summary)
+from tsallis_theory.studies._lm_rows import (LATE_STEPS, base_reasoning, late, mean_se, noise_arm,
+                                              noise_flow_yardstick, warm_run_summary)
 from tsallis_theory.studies.lm import DESIGN, KEY_FIELDS, PRESETS, plan, runs_path
 
 COMMAND = "tsallis-lab lm --preset cpu"  # writes experiments/results/lm_cpu/runs.jsonl
@@ -186,8 +186,7 @@ def _verify_warm(ctx: CheckContext, rows: list[dict]) -> Verdict:
     numbers = {"table": {f"{a}/{m}": v for (a, m), v in table.items()}, "R1": r1, "R1_best_by_arm": r1_arms,
                "R2": r2, "R2_arms": r2_arms, "largest_stable_sgd_lr": largest,
                "base_p0": sorted({r["p0"] for r in rows}),
-               **{f"base_{k}": float(np.mean([r["evals"][0][k] for r in rows]))
-                  for k in ("rationale_acc", "rationale_agree") if all(k in r["evals"][0] for r in rows)}}
+               **{f"base_{k}": v for k, v in base_reasoning(rows).items()}}
     if r1 == r2 == "untestable":
         status, why = INCONCLUSIVE, ("nothing discriminates: no GARL collapse, and no arm with stable methods "
                                      "that are not saturated")
@@ -203,8 +202,7 @@ def _verify_warm(ctx: CheckContext, rows: list[dict]) -> Verdict:
         f"{arm}: " + ", ".join(f"{m} {table[(arm, m)]['final']:.2f}" + ("" if table[(arm, m)]["stable"] else
                                                                         f" COLLAPSED {table[(arm, m)]['collapsed_seeds']}/{table[(arm, m)]['seeds']}")
                                for m in sorted(m for a, m in table if a == arm)) for arm in arms)
-    base_txt = "".join(f", {k.replace('_', ' ')} {numbers['base_' + k]:.2f}" for k in ("rationale_acc", "rationale_agree")
-                       if "base_" + k in numbers)  # the runs' step-0 evaluations: are the base's rationales diverse?
+    base_txt = "".join(f", {k.replace('_', ' ')} {v:.2f}" for k, v in base_reasoning(rows).items())
     evidence = (f"{status} ({why}). From base {', '.join(sorted({r['base'] for r in rows}))} "
                 f"(p0 = {', '.join(f'{p:.3g}' for p in numbers['base_p0'])}"
                 f"{base_txt}); "
