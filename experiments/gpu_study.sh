@@ -18,8 +18,14 @@
 # CONTINUE=DIR continues the rows of DIR/lm_<preset> (e.g. experiments/results) on a new machine: they are
 # copied into an OUT_DIR that has none, and the bases are rebuilt (--rebuild-bases), each required to
 # reproduce its recorded step and p0 exactly. On a GPU that holds only for bases built with deterministic
-# reductions from the start: run every call with XLA_FLAGS=--xla_gpu_deterministic_ops=true.
+# reductions and the same compiler choices from the start, hence the default XLA_FLAGS (STUDY_XLA_FLAGS):
+# deterministic reductions, and no autotuning between XLA's native and Triton emitters for non-matmul
+# fusions (its choice is timed, so it can differ between machines; and on the batched programs it costs
+# most of their compilation). Set XLA_FLAGS yourself to replace them; rows made under other flags should be
+# continued under the same ones. The flags are tried first: one this jaxlib does not know stops the script.
 set -uo pipefail
+STUDY_XLA_FLAGS="--xla_gpu_deterministic_ops=true --xla_gpu_experimental_enable_fusion_autotuner=false"
+export XLA_FLAGS=${XLA_FLAGS-$STUDY_XLA_FLAGS}
 out=${1:?usage: gpu_study.sh OUT_DIR [SECONDS]}
 limit=${2:-0}
 preset=${PRESET:-gpu}
@@ -37,8 +43,14 @@ if [ -n "${CONTINUE:-}" ]; then
   fi
   rebuild=(--rebuild-bases)
 fi
+if ! python3 -c 'import jax; jax.numpy.zeros(1).block_until_ready()' 2>"$out/xla_flags.err"; then
+  echo "XLA_FLAGS not accepted by this jaxlib: '$XLA_FLAGS' ($(grep -a -m1 -i flag "$out/xla_flags.err"))"
+  exit 2
+fi
+rm -f "$out/xla_flags.err"
 python3 -c 'import jax, sys; print("python", sys.version.split()[0], "jax", jax.__version__, jax.devices())' \
   | tee -a "$out/device.txt"
+echo "XLA_FLAGS=$XLA_FLAGS" | tee -a "$out/device.txt"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader \
   >>"$out/device.txt" 2>/dev/null
 if [ "${BENCH:-1}" != 0 ]; then

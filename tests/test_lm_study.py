@@ -155,17 +155,21 @@ def test_plan_filters_methods_and_rejects_unknown():
 
 def test_batches_share_one_compilation_per_group():
     """The gpu preset's 264 runs at 64 per batch: GARL, PAFT and GRPO share a compile key (their rule is data),
-    so do the two noise arms (the training data is data), and each group splits into near-equal batches
-    padded to one width, so four train programs compile: LM-COLD, LM-NOISE, LM-WARM under SGD and under Adam."""
+    so do the two noise arms (the training data is data), and each group splits into near-equal batches;
+    every batch of one compile key is padded to one width, so three train programs compile: SGD at chunk 20
+    (LM-COLD and LM-WARM), LM-NOISE (chunk 50) and LM-WARM under Adam."""
     from tsallis_theory.lm.trainer import compile_key
     from tsallis_theory.studies.lm import batches
 
     cfg = dataclasses.replace(PRESETS["gpu"], batch_runs=64)
     out = batches(cfg, plan(cfg))
     assert sorted(len(b) for b, _ in out) == [18, 21, 52, 53, 60, 60] and all(len(b) <= w for b, w in out)
-    assert sorted(w for _, w in out) == [18, 21, 53, 53, 60, 60]  # 105 LM-WARM SGD runs: 52 + 53, one width
+    assert sorted(w for _, w in out) == [18, 21, 60, 60, 60, 60]  # 105 LM-WARM SGD runs: 52 + 53, LM-COLD's width
     assert sum(len(b) for b, _ in out) == len(plan(cfg)) == 264
-    assert len({(compile_key(train_config(cfg, b[0])), w) for b, w in out}) == 4
+    assert len({(compile_key(train_config(cfg, b[0])), w) for b, w in out}) == 3
+    for b, w in out:  # one budget per batch, one width per compile key
+        assert len({train_config(cfg, s).steps for s in b}) == 1
+        assert {w2 for b2, w2 in out if compile_key(train_config(cfg, b2[0])) == compile_key(train_config(cfg, b[0]))} == {w}
     odd = batches(dataclasses.replace(cfg, batch_runs=8), plan(cfg)[:21])  # 21 runs: 7 + 7 + 7, width 7
     assert [(len(b), w) for b, w in odd] == [(7, 7)] * 3
 

@@ -353,21 +353,23 @@ def results_config(cfg: Config) -> dict[str, Any]:
 def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], int]]:
     """``specs`` grouped into batches that run as one program, as (runs, width) pairs: runs of one compile
     key and budget (``trainer.compile_key``), in order of first appearance in ``specs``. A group of n runs
-    is split into k = ⌈n / batch_size⌉ batches of near-equal size, each padded to the width ⌈n / k⌉, so that
-    all of a group's batches have one shape and share one compilation (120 runs at 64 per batch: two of 60)."""
+    is split into k = ⌈n / batch_size⌉ batches of near-equal size (120 runs at 64 per batch: two of 60).
+    Every batch of one compile key is padded to one width, the largest ⌈n / k⌉ among that key's groups, so
+    that they all have one shape and share one compilation (LM-WARM's 105 SGD runs of 260 steps go in two
+    batches padded to LM-COLD's 60: a compilation costs more on an accelerator than the padded runs)."""
     from tsallis_theory.lm.trainer import compile_key
 
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for spec in specs:
         tc = train_config(cfg, spec)
-        groups.setdefault((compile_key(tc), tc.steps, tc.chunk), []).append(spec)
-    size, out = batch_size(cfg), []
-    for g in groups.values():
+        groups.setdefault((compile_key(tc), tc.steps), []).append(spec)
+    size, split, widths = batch_size(cfg), [], {}
+    for (key, _), g in groups.items():
         k = -(-len(g) // size)
-        width = -(-len(g) // k)
+        widths[key] = max(widths.get(key, 0), -(-len(g) // k))
         bounds = [round(i * len(g) / k) for i in range(k + 1)]
-        out += [(g[a:b], width) for a, b in zip(bounds, bounds[1:])]
-    return out
+        split += [(key, g[a:b]) for a, b in zip(bounds, bounds[1:])]
+    return [(runs, widths[key]) for key, runs in split]
 
 
 def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[str, ...] | None = None,
