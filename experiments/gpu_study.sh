@@ -8,12 +8,12 @@
 # (progress and per-batch timings) and the result rows OUT_DIR/lm_<preset>/{bases,runs}.jsonl. Figures are
 # drawn from the rows afterwards (tsallis-lab lm --preset gpu --figures-only --out DIR).
 #
-# SECONDS > 0 is the time the whole script may take: the study stops 20 s before it (exit code 124), and a
-# rerun on the same machine resumes it: the rows are kept in KEEP (default /tmp/lm_<preset>_rows, copied
-# back into an emptied OUT_DIR), the checkpoints in CKPT (default /tmp/lm_<preset>_ckpt) and the compiled
-# programs in JAX_COMPILATION_CACHE_DIR (default /tmp/jax_cache; the benchmark's batch of 60 runs is the
-# program of the study's LM-COLD batches). BENCH=0 skips the benchmark; BENCH_ARGS replaces its arguments;
-# PRESET=smoke checks the script on any machine.
+# SECONDS > 0 is the time the whole script may take: the study stops between chunks, its batch saved, about
+# 35 s before it (tsallis-lab lm --time-limit; exit code 124), and a rerun on the same machine resumes it:
+# the rows are kept in KEEP (default /tmp/lm_<preset>_rows, copied back into an emptied OUT_DIR), the
+# checkpoints in CKPT (default /tmp/lm_<preset>_ckpt) and the compiled programs in JAX_COMPILATION_CACHE_DIR
+# (default /tmp/jax_cache; the benchmark's batch of 60 runs is the program of the study's LM-COLD batches).
+# BENCH=0 skips the benchmark; BENCH_ARGS replaces its arguments; PRESET=smoke checks the script on any machine.
 #
 # CONTINUE=DIR continues the rows of DIR/lm_<preset> (e.g. experiments/results) on a new machine: they are
 # copied into an OUT_DIR that has none, and the bases are rebuilt (--rebuild-bases), each required to
@@ -62,7 +62,9 @@ study=(python3 -m tsallis_theory.cli lm --preset "$preset" --out "$out" --figure
 if [ "$limit" -gt 0 ]; then
   left=$((limit - SECONDS - 20))
   if [ "$left" -lt 10 ]; then echo "no time left for the study ($left s)"; exit 124; fi
-  study=(timeout "$left" "${study[@]}")
+  # the study stops itself between chunks, saved (--time-limit); timeout is the backstop for a batch that
+  # starts (and compiles) too close to the limit
+  study=(timeout "$left" "${study[@]}" --time-limit "$((left > 30 ? left - 15 : left))")
 fi
 started=$SECONDS
 "${study[@]}" 2>>"$out/study.err" | tee -a "$out/study.log"

@@ -13,6 +13,7 @@ from tsallis_theory.lm.configs import TaskConfig, TrainConfig
 from tsallis_theory.lm.sharding import pad_runs
 from tsallis_theory.lm.tabular import TabularPolicy
 from tsallis_theory.lm.trainer import make_trainer, unstack_runs
+from tsallis_theory.results import Deadline, TimeLimitReached
 from tsallis_theory.studies._lm_loop import train, train_batch
 
 TASK = TaskConfig(modulus=3, chain_length=2)
@@ -129,3 +130,39 @@ def test_checkpoints_are_spaced_by_their_cost(monkeypatch, tmp_path):
     quiet = loop.ChunkCheckpoints(None, {}, "train")  # no path: never saves
     quiet.after_chunk(None, 0)
     assert len(saved) == 1 + int(59 * 0.5 // spacing)
+
+
+def test_time_limit_stops_between_chunks_saved(trainer, policies, tmp_path, monkeypatch):
+    """A deadline that the next chunk would pass stops the batch between chunks, after saving that chunk even
+    when the checkpoint spacing would skip it; the rerun continues from it and equals an uninterrupted batch."""
+    from tsallis_theory.studies import _lm_loop as loop
+
+    runs = [dataclasses.replace(c, steps=6) for c in RUNS[:2]]
+    full = train_batch(TASK, runs, policies[:2], policy_descs=[{}] * 2, trainer=trainer, progress=False)
+    saved_steps, save = [], C.save
+
+    def recording_save(path, tree, config, *, kind, extra=None):
+        saved_steps.append(int(tree.step[0]))
+        return save(path, tree, config, kind=kind, extra=extra)
+
+    checks = []
+
+    def allows_once(self, seconds):  # the deadline lets one chunk follow the first, then no more
+        checks.append(seconds)
+        return len(checks) < 2
+
+    monkeypatch.setattr(C, "save", recording_save)
+    monkeypatch.setattr(loop, "SAVE_SPACING", 1e9)  # spacing alone would save only the first chunk
+    monkeypatch.setattr(Deadline, "allows", allows_once)
+    ck = tmp_path / "batch"
+    with pytest.raises(TimeLimitReached, match="at step 4 stopped between chunks and saved"):
+        train_batch(TASK, runs, policies[:2], policy_descs=[{}] * 2, trainer=trainer, checkpoint=ck,
+                    progress=False, deadline=Deadline(60))
+    assert saved_steps == [2, 4] and all(s > 0 for s in checks)
+    monkeypatch.undo()
+    resumed = train_batch(TASK, runs, policies[:2], policy_descs=[{}] * 2, trainer=trainer, checkpoint=ck,
+                          progress=False, deadline=Deadline(3600))
+    assert resumed == full and [e["step"] for e in resumed[0]["evals"]] == [0, 2, 4, 6]
+    for bad in (0, -1.0):
+        with pytest.raises(ValueError, match=r"time_limit must be > 0 seconds"):
+            Deadline(bad)

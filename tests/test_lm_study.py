@@ -95,6 +95,26 @@ def test_interrupted_study_resumes_without_losing_or_repeating_runs(smoke_out, t
     assert sum("task_done" in line for line in runs_file.read_text().splitlines()) == len(rows)
 
 
+def test_time_limit_stops_the_study_saved_and_it_resumes(smoke_out, tmp_path, capsys):
+    """tsallis-lab lm --time-limit: the batch in progress stops between chunks with its state saved, the CLI
+    exits 124 naming where it stopped, and the rerun continues that batch from its checkpoint."""
+    out = tmp_path / "out"
+    shutil.copytree(smoke_out[0], out)
+    argv = ["lm", "--preset", "smoke", "--out", str(out), "--methods", "garl-1", "schedule", "--figures", "",
+            "--no-progress"]
+    assert main(argv + ["--time-limit", "1e-6"]) == 124
+    said = capsys.readouterr().out
+    assert "time limit reached" in said and "at step 2 stopped between chunks and saved" in said
+    assert ResultsFile(study_dir(out, "smoke") / "runs.jsonl").rows() == smoke_out[1]
+    assert len(list((study_dir(out, "smoke") / "checkpoints" / "runs").iterdir())) == 2  # the batch's .eqx, .json
+    rows = run(SMOKE, out, methods=("garl-1", "schedule"), progress=False)
+    new = [r for r in rows if r["method"] == "schedule"]
+    assert [e["step"] for e in new[0]["evals"]] == [0, 2, 4] and new[0]["steps_run"] == SMOKE.noise_steps
+    assert main(argv + ["--time-limit", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "time_limit must be > 0 seconds" in err and err.count("\n") == 1
+
+
 def test_missing_bases_are_rebuilt_and_must_reproduce_their_rows(smoke_out, tmp_path, capsys):
     """On a machine without the checkpoints (a new GPU lease), --rebuild-bases rebuilds them, and the study
     continues from its rows only if every base comes out as recorded. Oracle: the original checkpoint

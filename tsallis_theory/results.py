@@ -6,7 +6,8 @@ line ``{"task_done": key}``; a resumed run skips the tasks whose marker is on di
 task that was cut off, so finished work is neither lost nor repeated. The file's header holds the config:
 resuming under another config is a ``ConfigMismatch`` (a ``ValueError`` naming the differing fields and the
 path) unless ``fresh`` starts the file over. ``run_metadata()`` records versions and the git revision so that
-a figure can say what made it. Figures read these files; they never rerun the computation.
+a figure can say what made it. Figures read these files; they never rerun the computation. A ``Deadline``
+lets a long study stop itself at a point it can resume from (``TimeLimitReached``).
 """
 
 from __future__ import annotations
@@ -153,6 +154,26 @@ class ConfigMismatch(ValueError):
         self.path, self.fields = path, fields
         super().__init__(f"results file {path} holds another configuration (differs in {', '.join(fields)}); "
                          f"rerun with --fresh to start it over, or choose another --out")
+
+
+class TimeLimitReached(Exception):
+    """A long run stopped itself at its ``Deadline``, at a point it can resume from (the LM study's loops save
+    the run in progress first, ``studies._lm_loop``): a rerun loses and repeats nothing."""
+
+
+class Deadline:
+    """A wall-clock limit, ``seconds`` from now (None: no limit), for loops that can stop at resumable points:
+    the LM study's loops stop between chunks when their last chunk (training, evaluation, checkpoint) would not
+    fit again before it, and raise ``TimeLimitReached``."""
+
+    def __init__(self, seconds: float | None):
+        if seconds is not None and not seconds > 0:
+            raise ValueError(f"time_limit must be > 0 seconds (or None: no limit); got {seconds}")
+        self.at = None if seconds is None else time.monotonic() + float(seconds)
+
+    def allows(self, seconds: float) -> bool:
+        """Whether ``seconds`` more of work would end before the limit."""
+        return self.at is None or time.monotonic() + seconds <= self.at
 
 
 def _jsonable(x):

@@ -9,6 +9,7 @@ Examples:
   tsallis-lab lm --preset gpu --max-steps 20 --out /tmp/lm          (check the gpu preset on CPU)
   tsallis-lab lm --preset cpu --figures-only          (redraw figures/lm_*.png from the committed rows)
   tsallis-lab lm --preset gpu --rebuild-bases         (continue committed rows on a machine without checkpoints)
+  tsallis-lab lm --preset cpu --time-limit 600        (stop between chunks after at most 10 minutes, saved; rerun)
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+
+
+TIME_LIMIT_EXIT = 124  # the exit code of a study stopped by --time-limit (as timeout(1) gives)
 
 
 def _study():
@@ -38,6 +42,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rebuild-bases", action="store_true",
                         help="rebuild base checkpoints missing from --ckpt (a new machine); each must reproduce its "
                              "recorded step and p0 exactly, and the study then continues from its rows")
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS",
+                        help="stop the run or batch in progress between chunks, saved, when another chunk would end "
+                             "more than SECONDS after the start; exit code 124; rerun to resume")
     parser.add_argument("--figures-only", action="store_true",
                         help="only redraw the figures from the rows in --out (no training)")
 
@@ -68,9 +75,15 @@ def run(args) -> int:
             raise ValueError("--figures-only needs a figures folder (--figures DIR)")
         rows = study.read_runs(out, cfg.name)
     else:
-        rows = study.run(cfg, out, fresh=args.fresh, progress=not args.no_progress,
-                         methods=tuple(args.methods) if args.methods else None, ckpt=args.ckpt,
-                         rebuild=args.rebuild_bases)
+        from tsallis_theory.results import TimeLimitReached
+
+        try:
+            rows = study.run(cfg, out, fresh=args.fresh, progress=not args.no_progress,
+                             methods=tuple(args.methods) if args.methods else None, ckpt=args.ckpt,
+                             rebuild=args.rebuild_bases, time_limit=args.time_limit)
+        except TimeLimitReached as exc:
+            print(f"{exc} (finished runs are in {study.runs_path(out, cfg.name)})")
+            return TIME_LIMIT_EXIT
         print(study.summary(rows, cfg))
         print(f"rows in {study.runs_path(out, cfg.name)}")
     if figures is not None:

@@ -28,9 +28,19 @@ import jax
 from tsallis_theory.lm import checkpoints as C
 from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TrainConfig, TransformerConfig
 from tsallis_theory.lm.trainer import Trainer, compile_key, first_crossing, make_trainer
+from tsallis_theory.results import Deadline, TimeLimitReached
 
 KEEP_TRAINERS = 4  # compiled trainers kept at once (a study has a few compile keys: trainer.compile_key)
 SAVE_SPACING = 10  # between checkpoints, train at least this many times as long as the last one took to write
+
+
+def _stop_if_late(deadline: Deadline | None, chunk_s: float, saver: "ChunkCheckpoints", state, extra, what: str):
+    """Between chunks: if another chunk of ``chunk_s`` seconds and a save would pass ``deadline``, save the
+    state now (unless this chunk was saved) and raise ``TimeLimitReached`` naming ``what`` stopped."""
+    if deadline is None or deadline.allows(chunk_s + saver.save_s):
+        return
+    saver.after_chunk(state, extra, force=True)
+    raise TimeLimitReached(f"time limit reached: {what} stopped between chunks and saved; rerun to resume")
 
 
 class ChunkCheckpoints:
@@ -42,15 +52,18 @@ class ChunkCheckpoints:
 
     def __init__(self, path, config: dict[str, Any], kind: str):
         self.path, self.config, self.kind = path, config, kind
-        self._last, self._cost = None, 0.0
+        self._last, self.save_s, self._saved = None, 0.0, None
 
-    def after_chunk(self, state, extra) -> None:
+    def after_chunk(self, state, extra, force: bool = False) -> None:
+        """Save ``state`` (and ``extra``) if the spacing allows it, or if ``force`` and it is not saved yet."""
         now = time.perf_counter()
-        if self.path is None or (self._last is not None and now - self._last < SAVE_SPACING * self._cost):
+        if self.path is None or (self._saved is not None and self._saved is state):
+            return
+        if not force and self._last is not None and now - self._last < SAVE_SPACING * self.save_s:
             return
         C.save(self.path, state, self.config, kind=self.kind, extra=extra)
-        self._last = time.perf_counter()
-        self._cost = self._last - now
+        self._last, self._saved = time.perf_counter(), state
+        self.save_s = self._last - now  # how long the last save took
 
 
 def run_config(task: TaskConfig, cfg: TrainConfig, policy_desc: dict[str, Any]) -> dict[str, Any]:
@@ -63,12 +76,13 @@ def run_config(task: TaskConfig, cfg: TrainConfig, policy_desc: dict[str, Any]) 
 
 def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, Any] | None = None,
           checkpoint=None, trainer: Trainer | None = None, mesh=None, progress: bool = True,
-          desc: str = "train") -> tuple[Any, dict[str, Any]]:
+          desc: str = "train", deadline: Deadline | None = None) -> tuple[Any, dict[str, Any]]:
     """Run ``cfg.steps`` steps (in chunks), evaluating and checkpointing between chunks.
 
     Resumes from ``checkpoint`` (a path without suffix) when it exists; a checkpoint from another config
-    or a corrupted one raises ValueError. Returns (trained policy, history) where history holds the
-    per-step metrics (lists), the held-out evaluations (one dict per chunk, with its step) and
+    or a corrupted one raises ValueError. With a ``deadline``, stops between chunks when another would end
+    past it, saving the state first (``TimeLimitReached``). Returns (trained policy, history) where history
+    holds the per-step metrics (lists), the held-out evaluations (one dict per chunk, with its step) and
     ``escape_step`` (1-based step at which the windowed mean_P first reaches δ, or None)."""
     from tqdm.auto import tqdm
 
@@ -86,12 +100,15 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
     bar = tqdm(total=cfg.steps, initial=min(done, cfg.steps), desc=desc, unit="step", leave=False,
                disable=not progress)
     while done < cfg.steps and not (cfg.stop_on_escape and history["escape_step"] is not None):
+        started = time.perf_counter()
         state, metrics = trainer.train_chunk(state)
         done = int(state.step)
         _record_chunk(history, metrics, trainer.evaluate(state.params, cfg.seed), done, cfg)
         saver.after_chunk(state, history)
         bar.update(cfg.chunk)
         bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
+        if done < cfg.steps:
+            _stop_if_late(deadline, time.perf_counter() - started, saver, state, history, f"{desc} at step {done}")
     bar.close()
     return trainer.combine(state.params), history
 
@@ -109,9 +126,9 @@ def _record_chunk(history: dict[str, Any], metrics: dict[str, Any], evals: dict[
 
 def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, policy_descs: list[dict[str, Any]],
                 trainer: Trainer, checkpoint=None, run_mesh=None, width: int = 0, progress: bool = True,
-                desc: str = "batch") -> list[dict[str, Any]]:
+                desc: str = "batch", deadline: Deadline | None = None) -> list[dict[str, Any]]:
     """Run R runs (``cfgs[i]`` from ``policies[i]``, all of ``trainer``'s compile key and one budget) as one
-    program with a leading run axis; returns one history per run, as ``train`` does.
+    program with a leading run axis; returns one history per run, as ``train`` does (``deadline`` too).
 
     The batch is padded with copies of its last run (computed, then dropped) to at least ``width`` runs, so
     that batches of one compile key share a shape and so a compilation, and to a multiple of the device
@@ -161,6 +178,9 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
             _record_chunk(h, {k: v[i] for k, v in metrics.items()}, ev, done, cfgs[i])
         saver.after_chunk(state, {"histories": histories})
         bar.update(cfgs[0].chunk)
+        if done < total:
+            _stop_if_late(deadline, time.perf_counter() - started, saver, state, {"histories": histories},
+                          f"{desc} at step {done}")
     bar.close()
     if progress and chunk_s:
         rest = chunk_s[1:] or chunk_s

@@ -34,7 +34,7 @@ from typing import Any
 
 from tsallis_theory.lm.configs import PretrainConfig, TaskConfig, TrainConfig, TransformerConfig, cold_base_name
 from tsallis_theory.lm.methods import ALL_METHODS, parse_method
-from tsallis_theory.results import ResultsFile, Task, run_tasks
+from tsallis_theory.results import Deadline, ResultsFile, Task, run_tasks
 
 KEY_FIELDS = ("experiment", "arm", "base", "method", "seed")  # what identifies a run (its task key)
 DESIGN = 2  # the experiment design the rows come from (rows without it are from design 1: docs/lm.md)
@@ -373,14 +373,16 @@ def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[tuple[list[dict[st
 
 
 def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[str, ...] | None = None,
-          progress: bool = True, done: frozenset = frozenset(), run_mesh=None) -> list[Task]:
+          progress: bool = True, done: frozenset = frozenset(), run_mesh=None, deadline=None) -> list[Task]:
     """One task per run of ``plan(cfg, methods)`` whose base is among ``bases`` (the base rows; a base not
     reached under ``max_steps`` skips its runs); its row is the run's result.
 
     The runs not in ``done`` (``results.task_id`` of finished runs) are trained in ``batches``: the first
     task of a batch trains all of its runs at once (``_lm_loop.train_batch``, the run axis sharded over
     ``run_mesh``), and each task returns its own run's row, so every finished run is written and marked
-    on its own. With ``batch_runs`` = 1 each run trains alone (``_lm_loop.train``)."""
+    on its own. With ``batch_runs`` = 1 each run trains alone (``_lm_loop.train``). A ``deadline``
+    (``results.Deadline``) stops the run or batch in progress between chunks, saved
+    (``results.TimeLimitReached``)."""
     from tsallis_theory.lm.checkpoints import fingerprint
     from tsallis_theory.results import task_id
     from tsallis_theory.studies import _lm_loop as loop
@@ -413,7 +415,8 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
         ckpt = ckpt_dir / "runs" / name_of(spec)
         started = time.perf_counter()
         _, hist = loop.train(cfg.task, train_cfg, policy, policy_desc=desc_of(spec), checkpoint=ckpt,
-                             trainer=trainers.get(train_cfg, policy), progress=progress, desc=name_of(spec))
+                             trainer=trainers.get(train_cfg, policy), progress=progress, desc=name_of(spec),
+                             deadline=deadline)
         row = run_row(cfg, spec, train_cfg, by_name[spec["base"]]["p0"], hist, time.perf_counter() - started,
                       stand_in=by_name[spec["base"]].get("stand_in"))
         loop.remove_checkpoint(ckpt)  # the row holds the run now
@@ -430,7 +433,8 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
             started = time.perf_counter()
             hists = loop.train_batch(cfg.task, cfgs, pols, policy_descs=[desc_of(s) for s in batch],
                                      trainer=trainers.get(cfgs[0], pols[0]), checkpoint=ckpt, run_mesh=run_mesh,
-                                     width=width, progress=progress, desc=f"{len(batch)} runs: {name_of(batch[0])} ...")
+                                     width=width, progress=progress, desc=f"{len(batch)} runs: {name_of(batch[0])} ...",
+                                     deadline=deadline)
             wall = (time.perf_counter() - started) / len(batch)
             for s, c, h in zip(batch, cfgs, hists):
                 finished[task_id(run_key(s))] = run_row(cfg, s, c, by_name[s["base"]]["p0"], h, wall,
@@ -489,13 +493,16 @@ def check_rebuilt(recorded: list[dict[str, Any]], rebuilt: list[dict[str, Any]],
 
 
 def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods: tuple[str, ...] | None = None,
-        ckpt=None, run_mesh=None, rebuild: bool = False) -> list[dict[str, Any]]:
+        ckpt=None, run_mesh=None, rebuild: bool = False, time_limit: float | None = None) -> list[dict[str, Any]]:
     """Build (or reuse) the bases, then run (or resume) every run of ``plan(cfg, methods)``; returns the run
     rows of ``<out>/lm_<name>/runs.jsonl``. ``ckpt``: the checkpoint folder (default ``<out>/lm_<name>/checkpoints``).
     ``rebuild``: when base checkpoints listed in the rows are missing, rebuild them (``rebuild_bases``: each
     must reproduce its row) instead of raising.
     ``run_mesh`` (``sharding.run_mesh()``): shard each batch of runs over its devices (default: every device
-    when there are several, else none)."""
+    when there are several, else none). ``time_limit`` (seconds from the call): the run or batch in progress
+    stops between chunks when another chunk would end past it, saved, and ``results.TimeLimitReached`` is
+    raised; a rerun continues from there (the pretraining stages are not interrupted)."""
+    deadline = Deadline(time_limit)
     if run_mesh is None:
         import jax
 
@@ -523,7 +530,8 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
     bases = run_tasks(bases_file.path, bases_file.config, base_tasks(cfg, ckpt_dir, progress=progress), fresh=fresh,
                       progress=progress, desc=f"lm {cfg.name} bases")
     done = frozenset() if fresh else frozenset(runs_file.done_tasks())
-    run_list = tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress, done=done, run_mesh=run_mesh)
+    run_list = tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress, done=done, run_mesh=run_mesh,
+                     deadline=deadline)
     return run_tasks(runs_file.path, runs_file.config, run_list, fresh=fresh, progress=progress,
                      desc=f"lm {cfg.name}")
 
