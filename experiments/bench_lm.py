@@ -9,7 +9,8 @@ Batched against sequential: R runs of the preset's GARL rule (q, seed and learni
 as in the study's batches), each ``--steps`` steps (one chunk) plus the held-out evaluation the study makes
 after a chunk, from R freshly initialised models of the preset's architecture, as one batch; and the first S
 of them (all by default) one at a time on the same compiled trainer. Both ways are compiled and warmed up
-first; the ratio of runs/s is printed, with each way's first call (compilation included). On a GPU,
+first; the ratio of runs/s is printed, with each way's first call (compilation included), and the share
+of a batched step that is sampling (the R runs' rollouts of one step, timed alone). On a GPU,
 ``--runs 60 --steps 20`` compiles the program of the gpu preset's LM-COLD batches, which a persistent
 compilation cache then hands to the study (experiments/gpu_study.sh).
 
@@ -85,6 +86,31 @@ def batch_against_sequential(task, study, cfg, runs: int, sequential_runs: int, 
     return _time(batched, repeat, first) / runs, _time(sequential, repeat, first) / sequential_runs
 
 
+def batched_sampling(task, study, cfg, runs: int, repeat: int = 2) -> float:
+    """Seconds for ``runs`` runs to sample one train step's B·M rollouts each, as one program with a leading
+    run axis: the sampling part of a batched train step (the rest is the forward and backward)."""
+    import equinox as eqx
+
+    from tsallis_theory.lm.policy import sample_batch
+    from tsallis_theory.lm.trainer import stack_runs
+    from tsallis_theory.lm.transformer import Transformer
+
+    models = [Transformer(jax.random.PRNGKey(100 + i), task, study.model) for i in range(runs)]
+    params = stack_runs([eqx.filter(mdl, eqx.is_inexact_array) for mdl in models])
+    static = eqx.partition(models[0], eqx.is_inexact_array)[1]
+    b, m = cfg.batch_prompts, cfg.group_size
+    keys = jax.random.split(jax.random.PRNGKey(1), runs * b * m).reshape(runs, b, m, -1)
+    prompts = _prompts(task, b)
+    sample = eqx.filter_jit(jax.vmap(lambda p, k: sample_batch(eqx.combine(p, static), k, prompts)))
+    return _time(lambda: sample(params, keys)[1], repeat)
+
+
+def _prompts(task, n: int):
+    """``n`` well-formed prompts (BOS, values, SEP) for timing."""
+    prompts = jnp.tile(jnp.arange(task.prompt_len) % task.modulus, (n, 1)).at[:, 0].set(task.bos)
+    return prompts.at[:, -1].set(task.sep)
+
+
 def main(argv=None) -> int:
     from tsallis_theory._config import enable_x64
     from tsallis_theory.lm.trainer import make_trainer
@@ -122,8 +148,7 @@ def main(argv=None) -> int:
     first: list[float] = []
     step_s = _time(lambda: tr.train_chunk(state)[1]["mean_P"], 3, first) / args.steps
     keys = jax.random.split(jax.random.PRNGKey(1), b * m)
-    prompts = jnp.tile(jnp.arange(task.prompt_len) % task.modulus, (b * m, 1)).at[:, 0].set(task.bos)
-    prompts = prompts.at[:, -1].set(task.sep)
+    prompts = _prompts(task, b * m)
     sample = jax.jit(jax.vmap(model.sample))
     samp_s = _time(lambda: sample(keys, prompts)[1], 10)
 
@@ -143,6 +168,11 @@ def main(argv=None) -> int:
           f"first calls (compilation included): batch {first[1]:.1f} s, one at a time {first[2]:.1f} s")
     print(f"sampling: {b * m * (t - 1) / samp_s:,.0f} tokens/s, {b * m * (t - 1) * fpt / samp_s / 1e9:.2f} GFLOP/s "
           f"= {b * m * (t - 1) * fpt / samp_s / peak:.1%} of the matmul peak")
+    bsamp_s = batched_sampling(task, study, cfg, args.runs, args.repeat)
+    samp_flops = args.runs * b * m * (t - 1) * fpt
+    print(f"batched sampling: {args.runs} runs x one step's B*M rollouts in {bsamp_s * 1e3:.1f} ms = "
+          f"{samp_flops / bsamp_s / peak:.1%} of the matmul peak; "
+          f"{bsamp_s / (batched_s * args.runs / args.steps):.0%} of a batched train step (evaluation included)")
     return 0
 
 
