@@ -166,3 +166,25 @@ def test_time_limit_stops_between_chunks_saved(trainer, policies, tmp_path, monk
     for bad in (0, -1.0):
         with pytest.raises(ValueError, match=r"time_limit must be > 0 seconds"):
             Deadline(bad)
+
+
+def test_time_limit_stops_a_single_run_saved(trainer, policies, tmp_path, monkeypatch):
+    """The same for one run trained alone (the cpu preset's way): saved at the chunk it stops after, and the
+    rerun equals an uninterrupted run."""
+    from tsallis_theory.studies import _lm_loop as loop
+
+    cfg = dataclasses.replace(RUNS[1], steps=6)
+    _, full = train(TASK, cfg, policies[1], trainer=trainer, progress=False)
+    saved_steps, save = [], C.save
+    monkeypatch.setattr(C, "save", lambda path, tree, config, *, kind, extra=None: (
+        saved_steps.append(int(tree.step)), save(path, tree, config, kind=kind, extra=extra))[1])
+    monkeypatch.setattr(loop, "SAVE_SPACING", 1e9)
+    checks = []
+    monkeypatch.setattr(Deadline, "allows", lambda self, seconds: checks.append(seconds) or len(checks) < 2)
+    with pytest.raises(TimeLimitReached, match="at step 4"):
+        train(TASK, cfg, policies[1], trainer=trainer, checkpoint=tmp_path / "run", progress=False,
+              deadline=Deadline(60))
+    assert saved_steps == [2, 4]
+    monkeypatch.undo()
+    _, resumed = train(TASK, cfg, policies[1], trainer=trainer, checkpoint=tmp_path / "run", progress=False)
+    assert resumed == full and [e["step"] for e in resumed["evals"]] == [0, 2, 4, 6]
