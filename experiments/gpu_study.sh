@@ -8,8 +8,8 @@
 # (progress and per-batch timings) and the result rows OUT_DIR/lm_<preset>/{bases,runs}.jsonl. Figures are
 # drawn from the rows afterwards (tsallis-lab lm --preset gpu --figures-only --out DIR).
 #
-# SECONDS > 0 is the time the whole script may take: the study stops between chunks, its batch saved, about
-# 35 s before it (tsallis-lab lm --time-limit; exit code 124), and a rerun on the same machine resumes it:
+# SECONDS > 0 is the time the whole script may take: the study stops between chunks, its batch saved, at
+# least 35 s before it (tsallis-lab lm --time-limit; exit code 124), and a rerun on the same machine resumes it:
 # the rows are kept in KEEP (default /tmp/lm_<preset>_rows, copied back into an emptied OUT_DIR), the
 # checkpoints in CKPT (default /tmp/lm_<preset>_ckpt) and the compiled programs in JAX_COMPILATION_CACHE_DIR
 # (default /tmp/jax_cache; the benchmark's batch of 60 runs is the program of the study's LM-COLD batches).
@@ -21,8 +21,8 @@
 # reductions and the same compiler choices from the start, hence the default XLA_FLAGS (STUDY_XLA_FLAGS):
 # deterministic reductions (under which XLA also leaves its matmul fusions untuned), and no autotuning between
 # XLA's native and Triton emitters for non-matmul fusions: both choices are timed, so they can differ between
-# machines. Together they shortened the 60-run program's compilation from about 90 s to 53 s and lengthened
-# its step by 25% on an H200 (docs/lm.md). Set XLA_FLAGS yourself to replace them; rows made under other flags should be
+# machines. On an H200 they lengthened the 60-run program's step by 25% and left its compilation as it was
+# (docs/lm.md). Set XLA_FLAGS yourself to replace them; rows made under other flags should be
 # continued under the same ones. The flags are tried first: one this jaxlib does not know stops the script.
 set -uo pipefail
 STUDY_XLA_FLAGS="--xla_gpu_deterministic_ops=true --xla_gpu_experimental_enable_fusion_autotuner=false"
@@ -45,7 +45,7 @@ if [ -n "${CONTINUE:-}" ]; then
   rebuild=(--rebuild-bases)
 fi
 if ! python3 -c 'import jax; jax.numpy.zeros(1).block_until_ready()' 2>"$out/xla_flags.err"; then
-  echo "XLA_FLAGS not accepted by this jaxlib: '$XLA_FLAGS' ($(grep -a -m1 -i flag "$out/xla_flags.err"))"
+  echo "jax did not start under XLA_FLAGS='$XLA_FLAGS': $(grep -a -m1 -iE 'flag|error' "$out/xla_flags.err")"
   exit 2
 fi
 rm -f "$out/xla_flags.err"

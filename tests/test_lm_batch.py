@@ -132,59 +132,92 @@ def test_checkpoints_are_spaced_by_their_cost(monkeypatch, tmp_path):
     assert len(saved) == 1 + int(59 * 0.5 // spacing)
 
 
-def test_time_limit_stops_between_chunks_saved(trainer, policies, tmp_path, monkeypatch):
-    """A deadline that the next chunk would pass stops the batch between chunks, after saving that chunk even
-    when the checkpoint spacing would skip it; the rerun continues from it and equals an uninterrupted batch."""
-    from tsallis_theory.studies import _lm_loop as loop
-
-    runs = [dataclasses.replace(c, steps=6) for c in RUNS[:2]]
-    full = train_batch(TASK, runs, policies[:2], policy_descs=[{}] * 2, trainer=trainer, progress=False)
-    saved_steps, save = [], C.save
+def _record_saves(monkeypatch, step_of):
+    """Record the step of every checkpoint written (``step_of(tree)``); returns the list."""
+    saved, save = [], C.save
 
     def recording_save(path, tree, config, *, kind, extra=None):
-        saved_steps.append(int(tree.step[0]))
+        saved.append(step_of(tree))
         return save(path, tree, config, kind=kind, extra=extra)
 
-    checks = []
-
-    def allows_once(self, seconds):  # the deadline lets one chunk follow the first, then no more
-        checks.append(seconds)
-        return len(checks) < 2
-
     monkeypatch.setattr(C, "save", recording_save)
+    return saved
+
+
+def _deadline_allowing(monkeypatch, chunks: int):
+    """Make every Deadline allow ``chunks`` more chunks, then none; returns the seconds each check asked for."""
+    asked = []
+
+    def allows(self, seconds):
+        asked.append(seconds)
+        return len(asked) <= chunks
+
+    monkeypatch.setattr(Deadline, "allows", allows)
+    return asked
+
+
+def _counting(trainer, name):
+    """``trainer`` with its chunk function ``name`` counted: (new trainer, list with one entry per call)."""
+    calls, chunk = [], getattr(trainer, name)
+    return trainer._replace(**{name: lambda state: calls.append(1) or chunk(state)}), calls
+
+
+def test_time_limit_stops_between_chunks_saved(trainer, policies, tmp_path, monkeypatch):
+    """A deadline that the next chunk would pass stops the batch between chunks, after saving that chunk even
+    when the checkpoint spacing would skip it; the rerun trains only the chunk after it, and equals an
+    uninterrupted batch."""
+    from tsallis_theory.studies import _lm_loop as loop
+
+    tr, runs = trainer, [dataclasses.replace(c, steps=6) for c in RUNS[:2]]
+    kw = dict(policy_descs=[{}] * 2, progress=False)
+    full = train_batch(TASK, runs, policies[:2], trainer=tr, **kw)
+    saved = _record_saves(monkeypatch, lambda tree: int(tree.step[0]))
     monkeypatch.setattr(loop, "SAVE_SPACING", 1e9)  # spacing alone would save only the first chunk
-    monkeypatch.setattr(Deadline, "allows", allows_once)
+    asked = _deadline_allowing(monkeypatch, 1)  # one more chunk after the first, then none
     ck = tmp_path / "batch"
-    with pytest.raises(TimeLimitReached, match="at step 4 stopped between chunks and saved"):
-        train_batch(TASK, runs, policies[:2], policy_descs=[{}] * 2, trainer=trainer, checkpoint=ck,
-                    progress=False, deadline=Deadline(60))
-    assert saved_steps == [2, 4] and all(s > 0 for s in checks)
+    with pytest.raises(TimeLimitReached, match=r"stopped at step 4 of 6 \(b\), saved; rerun to resume"):
+        train_batch(TASK, runs, policies[:2], trainer=tr, checkpoint=ck, desc="b", deadline=Deadline(60), **kw)
+    assert saved == [2, 4] and len(asked) == 2 and all(s > 0 for s in asked)
     monkeypatch.undo()
-    resumed = train_batch(TASK, runs, policies[:2], policy_descs=[{}] * 2, trainer=trainer, checkpoint=ck,
-                          progress=False, deadline=Deadline(3600))
+    counted, chunks = _counting(tr, "train_chunk_batch")
+    resumed = train_batch(TASK, runs, policies[:2], trainer=counted, checkpoint=ck, deadline=Deadline(3600), **kw)
+    assert len(chunks) == 1  # resumed from step 4, not restarted
     assert resumed == full and [e["step"] for e in resumed[0]["evals"]] == [0, 2, 4, 6]
-    for bad in (0, -1.0):
-        with pytest.raises(ValueError, match=r"time_limit must be > 0 seconds"):
-            Deadline(bad)
 
 
 def test_time_limit_stops_a_single_run_saved(trainer, policies, tmp_path, monkeypatch):
-    """The same for one run trained alone (the cpu preset's way): saved at the chunk it stops after, and the
-    rerun equals an uninterrupted run."""
+    """The same for one run trained alone (the cpu preset's way); a chunk already saved is not saved twice, and
+    no stop follows the last chunk."""
     from tsallis_theory.studies import _lm_loop as loop
 
-    cfg = dataclasses.replace(RUNS[1], steps=6)
-    _, full = train(TASK, cfg, policies[1], trainer=trainer, progress=False)
-    saved_steps, save = [], C.save
-    monkeypatch.setattr(C, "save", lambda path, tree, config, *, kind, extra=None: (
-        saved_steps.append(int(tree.step)), save(path, tree, config, kind=kind, extra=extra))[1])
-    monkeypatch.setattr(loop, "SAVE_SPACING", 1e9)
-    checks = []
-    monkeypatch.setattr(Deadline, "allows", lambda self, seconds: checks.append(seconds) or len(checks) < 2)
-    with pytest.raises(TimeLimitReached, match="at step 4"):
-        train(TASK, cfg, policies[1], trainer=trainer, checkpoint=tmp_path / "run", progress=False,
-              deadline=Deadline(60))
-    assert saved_steps == [2, 4]
-    monkeypatch.undo()
-    _, resumed = train(TASK, cfg, policies[1], trainer=trainer, checkpoint=tmp_path / "run", progress=False)
+    tr, cfg = trainer, dataclasses.replace(RUNS[1], steps=6)
+    _, full = train(TASK, cfg, policies[1], trainer=tr, progress=False)
+    saved = _record_saves(monkeypatch, lambda tree: int(tree.step))
+    monkeypatch.setattr(loop, "SAVE_SPACING", 0.0)  # every chunk is saved anyway
+    _deadline_allowing(monkeypatch, 1)
+    with pytest.raises(TimeLimitReached, match="stopped at step 4 of 6"):
+        train(TASK, cfg, policies[1], trainer=tr, checkpoint=tmp_path / "run", progress=False, deadline=Deadline(60))
+    assert saved == [2, 4]  # step 4 once: the stop does not save a chunk twice
+    _deadline_allowing(monkeypatch, 0)  # no chunk would fit: the last chunk ends the run, with no stop after it
+    counted, chunks = _counting(tr, "train_chunk")
+    _, resumed = train(TASK, cfg, policies[1], trainer=counted, checkpoint=tmp_path / "run", progress=False,
+                       deadline=Deadline(60))
+    assert len(chunks) == 1 and saved == [2, 4, 6]
     assert resumed == full and [e["step"] for e in resumed["evals"]] == [0, 2, 4, 6]
+
+
+def test_deadline(monkeypatch, trainer, policies):
+    """Deadline.allows against a fake clock; bad limits and a limit without a checkpoint are one-line errors."""
+    from tsallis_theory import results
+
+    clock = [100.0]
+    monkeypatch.setattr(results.time, "monotonic", lambda: clock[0])
+    d = Deadline(10)
+    assert d.allows(10) and not d.allows(10.5)
+    clock[0] = 105.0
+    assert d.allows(5) and not d.allows(5.5) and Deadline(None).allows(1e9)
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match=r"time_limit must be > 0 seconds"):
+            Deadline(bad)
+    with pytest.raises(ValueError, match="a time limit needs a checkpoint"):
+        train(TASK, RUNS[0], policies[0], trainer=trainer, progress=False, deadline=Deadline(60))

@@ -104,7 +104,7 @@ def test_time_limit_stops_the_study_saved_and_it_resumes(smoke_out, tmp_path, ca
             "--no-progress"]
     assert main(argv + ["--time-limit", "1e-6"]) == 124
     said = capsys.readouterr().out
-    assert "time limit reached" in said and "at step 2 stopped between chunks and saved" in said
+    assert "time limit reached: stopped at step 2 of 4 (" in said and "saved; rerun to resume" in said
     assert ResultsFile(study_dir(out, "smoke") / "runs.jsonl").rows() == smoke_out[1]
     assert len(list((study_dir(out, "smoke") / "checkpoints" / "runs").iterdir())) == 2  # the batch's .eqx, .json
     rows = run(SMOKE, out, methods=("garl-1", "schedule"), progress=False)
@@ -112,7 +112,7 @@ def test_time_limit_stops_the_study_saved_and_it_resumes(smoke_out, tmp_path, ca
     assert [e["step"] for e in new[0]["evals"]] == [0, 2, 4] and new[0]["steps_run"] == SMOKE.noise_steps
     assert main(argv + ["--time-limit", "0"]) == 2
     err = capsys.readouterr().err
-    assert "time_limit must be > 0 seconds" in err and err.count("\n") == 1
+    assert "--time-limit must be > 0 seconds; got 0.0" in err and err.count("\n") == 1
 
 
 def test_missing_bases_are_rebuilt_and_must_reproduce_their_rows(smoke_out, tmp_path, capsys):
@@ -190,6 +190,13 @@ def test_batches_share_one_compilation_per_group():
     for b, w in out:  # one budget per batch, one width per compile key
         assert len({train_config(cfg, s).steps for s in b}) == 1
         assert {w2 for b2, w2 in out if compile_key(train_config(cfg, b2[0])) == compile_key(train_config(cfg, b[0]))} == {w}
+    # with LM-COLD finished, the rest keeps its batches and widths (so a saved batch still fits its checkpoint)
+    from tsallis_theory.results import task_id
+    from tsallis_theory.studies.lm import run_key, todo_batches
+
+    cold_done = frozenset(task_id(run_key(s)) for s in plan(cfg) if s["experiment"] == "cold")
+    assert todo_batches(cfg, plan(cfg), cold_done) == [(b, w) for b, w in out if b[0]["experiment"] != "cold"]
+    assert todo_batches(cfg, plan(cfg), frozenset()) == out
     odd = batches(dataclasses.replace(cfg, batch_runs=8), plan(cfg)[:21])  # 21 runs: 7 + 7 + 7, width 7
     assert [(len(b), w) for b, w in odd] == [(7, 7)] * 3
 

@@ -57,6 +57,8 @@ def _config(study, args):
         parse_method(m)  # ValueError names the method and the allowed forms
     if args.max_steps is not None and args.max_steps < 1:
         raise ValueError(f"--max-steps must be >= 1; got {args.max_steps}")
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise ValueError(f"--time-limit must be > 0 seconds; got {args.time_limit}")
     cfg = config_from_args(study, args)
     if args.max_steps is not None:
         cfg = dataclasses.replace(cfg, max_steps=args.max_steps)

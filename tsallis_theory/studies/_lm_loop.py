@@ -34,35 +34,45 @@ KEEP_TRAINERS = 4  # compiled trainers kept at once (a study has a few compile k
 SAVE_SPACING = 10  # between checkpoints, train at least this many times as long as the last one took to write
 
 
-def _stop_if_late(deadline: Deadline | None, chunk_s: float, saver: "ChunkCheckpoints", state, extra, what: str):
-    """Between chunks: if another chunk of ``chunk_s`` seconds and a save would pass ``deadline``, save the
-    state now (unless this chunk was saved) and raise ``TimeLimitReached`` naming ``what`` stopped."""
+def _stop_if_late(deadline: Deadline | None, chunk_s: float, saver: "ChunkCheckpoints", state, extra,
+                  step: int, total: int, desc: str) -> None:
+    """Between chunks, with more to train: if another chunk of ``chunk_s`` seconds (the last one's: after the
+    first chunk, its compilation too) and a save would pass ``deadline``, save the state now (unless this
+    chunk was saved) and raise ``TimeLimitReached`` naming the step and the run or batch ``desc``."""
     if deadline is None or deadline.allows(chunk_s + saver.save_s):
         return
     saver.after_chunk(state, extra, force=True)
-    raise TimeLimitReached(f"time limit reached: {what} stopped between chunks and saved; rerun to resume")
+    raise TimeLimitReached(f"time limit reached: stopped at step {step} of {total} ({desc}), saved; rerun to resume")
+
+
+def _check_deadline(deadline: Deadline | None, checkpoint) -> None:
+    if deadline is not None and deadline.at is not None and checkpoint is None:
+        raise ValueError("a time limit needs a checkpoint to save the run in progress to; got checkpoint=None")
 
 
 class ChunkCheckpoints:
     """Checkpoints between chunks, spaced so that writing them costs at most 1/``SAVE_SPACING`` of the
     time: the first chunk is always saved, a later one when the time since the last save is at least
-    ``SAVE_SPACING`` times that save's duration. A small run saves after every chunk; a batch of 60 runs of
-    25M parameters (6 GB, about 17 s to write) every few minutes. A resumed run continues from the last
-    save and repeats the chunks after it exactly (every draw is keyed by seed and step)."""
+    ``SAVE_SPACING`` times that save's duration (``save_s``). A small run saves after every chunk; a batch
+    of 60 runs of 25M parameters (6 GB, about 17 s to write) every few minutes. A resumed run continues
+    from the last save and repeats the chunks after it exactly (every draw is keyed by seed and step)."""
 
     def __init__(self, path, config: dict[str, Any], kind: str):
         self.path, self.config, self.kind = path, config, kind
-        self._last, self.save_s, self._saved = None, 0.0, None
+        self._last, self.save_s = None, 0.0
+        self._chunks, self._saved_chunk = 0, None  # chunks seen, and the one last saved
 
     def after_chunk(self, state, extra, force: bool = False) -> None:
-        """Save ``state`` (and ``extra``) if the spacing allows it, or if ``force`` and it is not saved yet."""
+        """After each chunk: save ``state`` (and ``extra``) if the spacing allows it. Called again with
+        ``force`` for the same chunk: save it unless it was saved."""
         now = time.perf_counter()
-        if self.path is None or (self._saved is not None and self._saved is state):
+        self._chunks += not force
+        if self.path is None or self._saved_chunk == self._chunks:
             return
         if not force and self._last is not None and now - self._last < SAVE_SPACING * self.save_s:
             return
         C.save(self.path, state, self.config, kind=self.kind, extra=extra)
-        self._last, self._saved = time.perf_counter(), state
+        self._last, self._saved_chunk = time.perf_counter(), self._chunks
         self.save_s = self._last - now  # how long the last save took
 
 
@@ -86,6 +96,7 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
     ``escape_step`` (1-based step at which the windowed mean_P first reaches δ, or None)."""
     from tqdm.auto import tqdm
 
+    _check_deadline(deadline, checkpoint)
     trainer = trainer or make_trainer(task, cfg, policy, mesh)
     state = trainer.init(policy, cfg)
     history: dict[str, Any] = {"steps": {}, "evals": [], "escape_step": None}
@@ -99,7 +110,10 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
     done = int(state.step)
     bar = tqdm(total=cfg.steps, initial=min(done, cfg.steps), desc=desc, unit="step", leave=False,
                disable=not progress)
-    while done < cfg.steps and not (cfg.stop_on_escape and history["escape_step"] is not None):
+    def more() -> bool:
+        return done < cfg.steps and not (cfg.stop_on_escape and history["escape_step"] is not None)
+
+    while more():
         started = time.perf_counter()
         state, metrics = trainer.train_chunk(state)
         done = int(state.step)
@@ -107,8 +121,8 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
         saver.after_chunk(state, history)
         bar.update(cfg.chunk)
         bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
-        if done < cfg.steps:
-            _stop_if_late(deadline, time.perf_counter() - started, saver, state, history, f"{desc} at step {done}")
+        if more():
+            _stop_if_late(deadline, time.perf_counter() - started, saver, state, history, done, cfg.steps, desc)
     bar.close()
     return trainer.combine(state.params), history
 
@@ -139,6 +153,7 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
 
     from tsallis_theory.lm.sharding import pad_runs
 
+    _check_deadline(deadline, checkpoint)
     n = len(cfgs)
     steps = {(c.steps, c.chunk) for c in cfgs}
     if len(steps) != 1:
@@ -150,7 +165,8 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
     ppols = pad_runs(policies + policies[-1:] * pad, size)
     state = trainer.init_batch(ppols, pcfgs, run_mesh)
     histories = [{"steps": {}, "evals": [], "escape_step": None} for _ in range(n)]
-    config = {"runs": [run_config(task, c, d) for c, d in zip(cfgs, policy_descs)], "devices": size}
+    config = {"runs": [run_config(task, c, d) for c, d in zip(cfgs, policy_descs)], "devices": size,
+              "width": len(pcfgs)}
     saver = ChunkCheckpoints(checkpoint, config, "train-batch")
     if checkpoint is not None and C.exists(checkpoint):
         state, extra = C.load(checkpoint, state, config, kind="train-batch")
@@ -167,8 +183,11 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
     done = int(state.step[0])
     bar = tqdm(total=total, initial=min(done, total), desc=desc, unit="step", leave=False, disable=not progress)
     chunk_s = []  # wall seconds per chunk (the first includes compilation), for the closing line
-    while done < total and not all(c.stop_on_escape and h["escape_step"] is not None
-                                   for c, h in zip(cfgs, histories)):
+    def more() -> bool:
+        return done < total and not all(c.stop_on_escape and h["escape_step"] is not None
+                                        for c, h in zip(cfgs, histories))
+
+    while more():
         started = time.perf_counter()
         state, metrics = trainer.train_chunk_batch(state)
         metrics = jax.device_get(metrics)
@@ -178,9 +197,9 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
             _record_chunk(h, {k: v[i] for k, v in metrics.items()}, ev, done, cfgs[i])
         saver.after_chunk(state, {"histories": histories})
         bar.update(cfgs[0].chunk)
-        if done < total:
-            _stop_if_late(deadline, time.perf_counter() - started, saver, state, {"histories": histories},
-                          f"{desc} at step {done}")
+        if more():
+            _stop_if_late(deadline, time.perf_counter() - started, saver, state, {"histories": histories}, done,
+                          total, desc)
     bar.close()
     if progress and chunk_s:
         rest = chunk_s[1:] or chunk_s

@@ -377,8 +377,8 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
     """One task per run of ``plan(cfg, methods)`` whose base is among ``bases`` (the base rows; a base not
     reached under ``max_steps`` skips its runs); its row is the run's result.
 
-    The runs not in ``done`` (``results.task_id`` of finished runs) are trained in ``batches``: the first
-    task of a batch trains all of its runs at once (``_lm_loop.train_batch``, the run axis sharded over
+    The runs not in ``done`` (``results.task_id`` of finished runs) are trained in the ``batches`` of the
+    whole plan, less their finished runs: the first task of a batch trains all of its runs at once (``_lm_loop.train_batch``, the run axis sharded over
     ``run_mesh``), and each task returns its own run's row, so every finished run is written and marked
     on its own. With ``batch_runs`` = 1 each run trains alone (``_lm_loop.train``). A ``deadline``
     (``results.Deadline``) stops the run or batch in progress between chunks, saved
@@ -445,9 +445,18 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
     specs = [spec for spec in plan(cfg, methods) if spec["base"] in by_name]
     if batch_size(cfg) == 1:
         return [(run_key(spec), lambda spec=spec: compute(spec)) for spec in specs]
-    todo = [spec for spec in specs if task_id(run_key(spec)) not in done]
     return [(run_key(spec), lambda b=batch, w=width, spec=spec: compute_batch(b, w, spec))
-            for batch, width in batches(cfg, todo) for spec in batch]
+            for batch, width in todo_batches(cfg, specs, done) for spec in batch]
+
+
+def todo_batches(cfg: Config, specs: list[dict[str, Any]], done: frozenset) -> list[tuple[list[dict[str, Any]], int]]:
+    """The ``batches`` of ``specs`` (a whole plan), less the runs in ``done`` (``results.task_id`` of finished
+    runs), as (runs, width) pairs, empty batches dropped: a batch keeps its runs and its width, so its
+    checkpoint and its compiled program, however much of the study is done."""
+    from tsallis_theory.results import task_id
+
+    kept = [([s for s in batch if task_id(run_key(s)) not in done], width) for batch, width in batches(cfg, specs)]
+    return [(batch, width) for batch, width in kept if batch]
 
 
 def _missing_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir) -> list[str]:
@@ -473,8 +482,9 @@ def rebuild_bases(cfg: Config, recorded: list[dict[str, Any]], ckpt_dir, path: P
     began) and require each base of ``recorded`` (the rows of ``path``) to come out with the same step and
     the same measured p0, exactly (``REBUILT_FIELDS``); ValueError naming the first that differs. This lets
     a study whose checkpoints are gone (a new machine) continue from its rows without mixing runs from two
-    builds of the bases. The procedure is deterministic on CPU; on a GPU it needs deterministic reductions
-    (XLA_FLAGS=--xla_gpu_deterministic_ops=true), or the check refuses the rebuilt bases."""
+    builds of the bases. The procedure is deterministic on CPU; on a GPU it needs deterministic reductions and
+    the same compiler choices as the first build (experiments/gpu_study.sh's STUDY_XLA_FLAGS), or the check
+    refuses the rebuilt bases."""
     builder = _base_builder(cfg, ckpt_dir, progress)
     check_rebuilt(recorded, builder.warm() + builder.slip() + builder.cold(), path)
 
