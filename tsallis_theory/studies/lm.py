@@ -377,10 +377,10 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
     """One task per run of ``plan(cfg, methods)`` whose base is among ``bases`` (the base rows; a base not
     reached under ``max_steps`` skips its runs); its row is the run's result.
 
-    The runs not in ``done`` (``results.task_id`` of finished runs) are trained in the ``batches`` of the
-    whole plan, less their finished runs: the first task of a batch trains all of its runs at once (``_lm_loop.train_batch``, the run axis sharded over
-    ``run_mesh``), and each task returns its own run's row, so every finished run is written and marked
-    on its own. With ``batch_runs`` = 1 each run trains alone (``_lm_loop.train``). A ``deadline``
+    The runs not in ``done`` (``results.task_id`` of finished runs) are trained in ``todo_batches``: the
+    first task of a batch trains all of its runs at once (``_lm_loop.train_batch``, the run axis sharded
+    over ``run_mesh``), and each task returns its own run's row, so every finished run is written and
+    marked on its own. With ``batch_runs`` = 1 each run trains alone (``_lm_loop.train``). A ``deadline``
     (``results.Deadline``) stops the run or batch in progress between chunks, saved
     (``results.TimeLimitReached``)."""
     from tsallis_theory.lm.checkpoints import fingerprint

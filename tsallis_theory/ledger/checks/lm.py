@@ -183,10 +183,11 @@ def _verify_warm(ctx: CheckContext, rows: list[dict]) -> Verdict:
         ok = [(lr, a) for lr, a in lrs if table[(a, m)]["stable"]]
         largest[m] = ({"lr": ok[-1][0], "final": table[(ok[-1][1], m)]["final"],
                        "mean_P": table[(ok[-1][1], m)]["mean_P"]} if ok else {"lr": None})
+    reasoning = base_reasoning(rows)  # the base's step-0 rationale accuracy and agreement: reported, not deciding
     numbers = {"table": {f"{a}/{m}": v for (a, m), v in table.items()}, "R1": r1, "R1_best_by_arm": r1_arms,
                "R2": r2, "R2_arms": r2_arms, "largest_stable_sgd_lr": largest,
                "base_p0": sorted({r["p0"] for r in rows}),
-               **{f"base_{k}": v for k, v in base_reasoning(rows).items()}}
+               **{f"base_{k}": v for k, v in reasoning.items()}}
     if r1 == r2 == "untestable":
         status, why = INCONCLUSIVE, ("nothing discriminates: no GARL collapse, and no arm with stable methods "
                                      "that are not saturated")
@@ -202,7 +203,7 @@ def _verify_warm(ctx: CheckContext, rows: list[dict]) -> Verdict:
         f"{arm}: " + ", ".join(f"{m} {table[(arm, m)]['final']:.2f}" + ("" if table[(arm, m)]["stable"] else
                                                                         f" COLLAPSED {table[(arm, m)]['collapsed_seeds']}/{table[(arm, m)]['seeds']}")
                                for m in sorted(m for a, m in table if a == arm)) for arm in arms)
-    base_txt = "".join(f", {k.replace('_', ' ')} {v:.2f}" for k, v in base_reasoning(rows).items())
+    base_txt = "".join(f", {k.replace('_', ' ')} {v:.2f}" for k, v in reasoning.items())
     evidence = (f"{status} ({why}). From base {', '.join(sorted({r['base'] for r in rows}))} "
                 f"(p0 = {', '.join(f'{p:.3g}' for p in numbers['base_p0'])}"
                 f"{base_txt}); "
