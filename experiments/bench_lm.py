@@ -3,7 +3,7 @@ one at a time, train-step tokens/s, sampling tokens/s and achieved FLOP/s as a f
 peak measured in the same run.
 
     python experiments/bench_lm.py [--preset cpu|gpu|smoke] [--steps N] [--runs R] [--sequential-runs S]
-                                   [--repeat K]
+                                   [--repeat K] [--profile]
 
 Batched against sequential: R runs of the preset's GARL rule (q, seed and learning rate differing per run,
 as in the study's batches), each ``--steps`` steps (one chunk) plus the held-out evaluation the study makes
@@ -54,10 +54,12 @@ def matmul_peak(n: int, repeat: int = 10, dtype: str = "float32") -> float:
 
 
 def batch_against_sequential(task, study, cfg, runs: int, sequential_runs: int, repeat: int = 2,
-                             first=None) -> tuple[float, float]:
+                             first=None, profile: bool = False) -> tuple[float, float]:
     """Seconds per run to train ``runs`` runs (one chunk each, then the held-out evaluation) as one batch,
     and the first ``sequential_runs`` of them one at a time on the same compiled trainer; both compiled and
-    warmed up before timing (the first calls' seconds, compilation included, go to the list ``first``)."""
+    warmed up before timing (the first calls' seconds, compilation included, go to the list ``first``).
+    With ``profile``, one more batched call is traced and where its device time went is printed
+    (``trace_summary``)."""
     import dataclasses
 
     from tsallis_theory.lm.sharding import pad_runs, run_mesh
@@ -83,7 +85,13 @@ def batch_against_sequential(task, study, cfg, runs: int, sequential_runs: int, 
             out.append((tr.evaluate(state.params, c.seed)["eval_mean_P"], metrics["mean_P"]))
         return out
 
-    return _time(batched, repeat, first) / runs, _time(sequential, repeat, first) / sequential_runs
+    batched_s = _time(batched, repeat, first) / runs
+    if profile:
+        from experiments import trace_summary
+
+        print(f"profile of one batched call ({runs} runs x {cfg.chunk} steps + evaluation):\n"
+              + trace_summary.report(trace_summary.profile(batched)), flush=True)
+    return batched_s, _time(sequential, repeat, first) / sequential_runs
 
 
 def batched_sampling(task, study, cfg, runs: int, repeat: int = 2) -> float:
@@ -124,6 +132,9 @@ def main(argv=None) -> int:
     ap.add_argument("--sequential-runs", type=int, default=0,
                     help="how many of those runs are timed one at a time (0: all; runs/s is a rate either way)")
     ap.add_argument("--repeat", type=int, default=2, help="timed repetitions of each way")
+    ap.add_argument("--profile", action="store_true",
+                    help="trace one more batched call and print where its device time went (busy share, matmul "
+                         "share, the kernels with the most time; experiments/trace_summary.py)")
     args = ap.parse_args(argv)
     if args.steps < 1 or args.runs < 1 or args.repeat < 1:
         ap.error(f"--steps, --runs and --repeat must be >= 1; got {args.steps}, {args.runs} and {args.repeat}")
@@ -160,7 +171,8 @@ def main(argv=None) -> int:
     print(f"train step: {step_s * 1e3:.1f} ms, {train_tokens / step_s:,.0f} tokens/s, "
           f"{train_flops / step_s / 1e9:.2f} GFLOP/s = {train_flops / step_s / peak:.1%} of the matmul peak")
     print(f"first train chunk (compilation included): {first[0]:.1f} s", flush=True)
-    batched_s, sequential_s = batch_against_sequential(task, study, cfg, args.runs, seq_runs, args.repeat, first)
+    batched_s, sequential_s = batch_against_sequential(task, study, cfg, args.runs, seq_runs, args.repeat, first,
+                                                       args.profile)
     print(f"batched runs: {args.runs} runs x {args.steps} steps + evaluation: one batch {batched_s * args.runs:.2f} s "
           f"({1 / batched_s:.2f} runs/s), one at a time ({seq_runs} timed) {sequential_s:.3f} s per run "
           f"({1 / sequential_s:.2f} runs/s): batched/sequential = {sequential_s / batched_s:.2f}x; batched train step "

@@ -120,7 +120,7 @@ def test_checkpoints_are_spaced_by_their_cost(monkeypatch, tmp_path):
         clock[0] += 1.0
 
     monkeypatch.setattr(C, "save", fake_save)
-    saver = loop.ChunkCheckpoints(tmp_path / "ck", {}, "train")
+    saver = loop.ChunkCheckpoints(tmp_path / "ck", {}, "train", background=False)
     for chunk in range(60):
         clock[0] += 0.5
         saver.after_chunk(None, chunk)
@@ -130,6 +130,74 @@ def test_checkpoints_are_spaced_by_their_cost(monkeypatch, tmp_path):
     quiet = loop.ChunkCheckpoints(None, {}, "train")  # no path: never saves
     quiet.after_chunk(None, 0)
     assert len(saved) == 1 + int(59 * 0.5 // spacing)
+
+
+def test_checkpoints_are_written_in_the_background(monkeypatch, tmp_path):
+    """A save runs in a thread while training goes on: the chunk that ends during it is not saved, the file
+    holds ``extra`` as it was when its chunk ended, a forced save waits for the one in flight and then
+    writes before returning, and a failed save's error reaches the loop at ``wait()``."""
+    import threading
+
+    from tsallis_theory.studies import _lm_loop as loop
+
+    release, saved = threading.Event(), []
+
+    def slow_save(path, tree, config, *, kind, extra=None):
+        release.wait(10)
+        saved.append((tree, extra))
+
+    monkeypatch.setattr(C, "save", slow_save)
+    monkeypatch.setattr(loop, "SAVE_SPACING", 0.0)  # spacing would save every chunk
+    saver = loop.ChunkCheckpoints(tmp_path / "ck", {}, "train")
+    history = {"steps": [1.0]}
+    saver.after_chunk("state-1", history)
+    assert saved == [] and saver._thread.is_alive()  # the caller did not wait for the write
+    history["steps"].append(2.0)
+    saver.after_chunk("state-2", history)  # ends while chunk 1 is being written: skipped
+    release.set()
+    saver.wait()
+    assert saved == [("state-1", {"steps": [1.0]})]
+    release.clear()
+    threading.Timer(0.2, release.set).start()
+    saver.after_chunk("state-3", history)
+    saver.after_chunk("state-3", history, force=True)  # the same chunk: waits for its save, no second write
+    assert saved[1:] == [("state-3", {"steps": [1.0, 2.0]})] and saver._thread is None
+    release.clear()
+    threading.Timer(0.2, release.set).start()
+    saver.after_chunk("state-4", history)
+    saver.after_chunk("state-5", history)  # skipped while chunk 4 is written ...
+    saver.after_chunk("state-5", history, force=True)  # ... then forced: waits for chunk 4, writes chunk 5
+    assert [s[0] for s in saved] == ["state-1", "state-3", "state-4", "state-5"] and saver._thread is None
+
+    def failing_save(path, tree, config, *, kind, extra=None):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(C, "save", failing_save)
+    saver.after_chunk("state-6", history)
+    with pytest.raises(OSError, match="disk full"):
+        saver.wait()
+
+
+def test_a_loop_returns_after_its_last_save_is_written(trainer, policies, tmp_path, monkeypatch):
+    """``train`` and ``train_batch`` wait for the save in flight before they return (the study then removes
+    the checkpoint, which a late write would bring back)."""
+    import threading
+    import time as time_
+
+    written, save = [], C.save
+
+    def slow_save(path, tree, config, *, kind, extra=None):
+        time_.sleep(0.3)
+        save(path, tree, config, kind=kind, extra=extra)
+        written.append(threading.current_thread().name)
+
+    monkeypatch.setattr(C, "save", slow_save)
+    cfg = dataclasses.replace(RUNS[1], steps=4)
+    train(TASK, cfg, policies[1], trainer=trainer, checkpoint=tmp_path / "run", progress=False)
+    assert written == ["checkpoint"]  # the first chunk, in the background; finished before train returned
+    train_batch(TASK, [cfg], policies[1:2], policy_descs=[{}], trainer=trainer, checkpoint=tmp_path / "batch",
+                progress=False)
+    assert written == ["checkpoint"] * 2
 
 
 def _record_saves(monkeypatch, step_of):

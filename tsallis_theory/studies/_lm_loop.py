@@ -19,6 +19,7 @@ Checkpoints are ``lm.checkpoints`` files (a pytree and a JSON sidecar holding th
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -52,28 +53,76 @@ def _check_deadline(deadline: Deadline | None, checkpoint) -> None:
 
 class ChunkCheckpoints:
     """Checkpoints between chunks, spaced so that writing them costs at most 1/``SAVE_SPACING`` of the
-    time: the first chunk is always saved, a later one when the time since the last save is at least
+    time: the first chunk is always saved, a later one when the time since the last save ended is at least
     ``SAVE_SPACING`` times that save's duration (``save_s``). A small run saves after every chunk; a batch
     of 60 runs of 25M parameters (6 GB, about 17 s to write) every few minutes. A resumed run continues
-    from the last save and repeats the chunks after it exactly (every draw is keyed by seed and step)."""
+    from the last save and repeats the chunks after it exactly (every draw is keyed by seed and step).
 
-    def __init__(self, path, config: dict[str, Any], kind: str):
-        self.path, self.config, self.kind = path, config, kind
+    With ``background`` (the default) a save is written by a thread while the next chunks train: the state's
+    arrays are immutable and ``extra`` is copied first, so the file holds the chunk it was started for. At
+    most one save is in flight; a chunk that ends while one is, is not saved. A forced save (the time limit:
+    ``_stop_if_late``) waits for the save in flight and writes in the caller's thread; ``wait()`` waits too
+    (the loops call it before they return, so that no save outlives its run), and re-raises a failed save's
+    error."""
+
+    def __init__(self, path, config: dict[str, Any], kind: str, background: bool = True):
+        self.path, self.config, self.kind, self.background = path, config, kind, background
         self._last, self.save_s = None, 0.0
-        self._chunks, self._saved_chunk = 0, None  # chunks seen, and the one last saved
+        self._chunks, self._saved_chunk = 0, None  # chunks seen, and the one last saved (or being saved)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self.written, self.written_s = 0, 0.0  # saves written, and their summed duration (for the logs)
 
     def after_chunk(self, state, extra, force: bool = False) -> None:
         """After each chunk: save ``state`` (and ``extra``) if the spacing allows it. Called again with
-        ``force`` for the same chunk: save it unless it was saved."""
+        ``force`` for the same chunk: save it unless it was saved, and return once it is written."""
         now = time.perf_counter()
         self._chunks += not force
-        if self.path is None or self._saved_chunk == self._chunks:
+        if self.path is None:
             return
-        if not force and self._last is not None and now - self._last < SAVE_SPACING * self.save_s:
+        if self._saved_chunk == self._chunks:  # written or in flight
+            if force:
+                self.wait()
             return
-        C.save(self.path, state, self.config, kind=self.kind, extra=extra)
-        self._last, self._saved_chunk = time.perf_counter(), self._chunks
-        self.save_s = self._last - now  # how long the last save took
+        in_flight = self._thread is not None and self._thread.is_alive()
+        if not force and (in_flight or (self._last is not None and now - self._last < SAVE_SPACING * self.save_s)):
+            return
+        self.wait()
+        self._saved_chunk = self._chunks
+        job = (state, _copy_containers(extra), now)
+        if force or not self.background:
+            self._write(*job)
+            self.wait()  # raises what the write raised
+        else:
+            self._thread = threading.Thread(target=self._write, args=job, name="checkpoint")
+            self._thread.start()
+
+    def _write(self, state, extra, started: float) -> None:
+        try:
+            C.save(self.path, state, self.config, kind=self.kind, extra=extra)
+        except BaseException as exc:  # handed to the loop's thread by wait()
+            self._error = exc
+        self._last = time.perf_counter()
+        self.save_s = self._last - started  # how long the last save took
+        self.written, self.written_s = self.written + 1, self.written_s + self.save_s
+
+    def wait(self) -> None:
+        """Return once no save is in flight; raise the error of a save that failed."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            exc, self._error = self._error, None
+            raise exc
+
+
+def _copy_containers(x):
+    """``x`` with its dicts and lists copied (their other items are immutable: numbers, strings, None)."""
+    if isinstance(x, dict):
+        return {k: _copy_containers(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_copy_containers(v) if isinstance(v, (dict, list)) else v for v in x]
+    return x
 
 
 def run_config(task: TaskConfig, cfg: TrainConfig, policy_desc: dict[str, Any]) -> dict[str, Any]:
@@ -123,6 +172,7 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
         bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
         if more():
             _stop_if_late(deadline, time.perf_counter() - started, saver, state, history, done, cfg.steps, desc)
+    saver.wait()
     bar.close()
     return trainer.combine(state.params), history
 
@@ -200,11 +250,14 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
         if more():
             _stop_if_late(deadline, time.perf_counter() - started, saver, state, {"histories": histories}, done,
                           total, desc)
+    saver.wait()
     bar.close()
     if progress and chunk_s:
         rest = chunk_s[1:] or chunk_s
         tqdm.write(f"{desc}: {len(pcfgs)} runs (padded) x {total} steps; first chunk {chunk_s[0]:.1f} s "
-                   f"(compilation included), then {sum(rest) / len(rest):.3f} s per {cfgs[0].chunk}-step chunk")
+                   f"(compilation included), then {sum(rest) / len(rest):.3f} s per {cfgs[0].chunk}-step chunk; "
+                   f"{saver.written} checkpoints written in {saver.written_s:.1f} s"
+                   f"{' (in the background)' if saver.background else ''}")
     return histories
 
 
