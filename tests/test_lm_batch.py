@@ -289,3 +289,27 @@ def test_deadline(monkeypatch, trainer, policies):
             Deadline(bad)
     with pytest.raises(ValueError, match="a time limit needs a checkpoint"):
         train(TASK, RUNS[0], policies[0], trainer=trainer, progress=False, deadline=Deadline(60))
+
+
+def test_a_failed_compilation_ahead_is_a_warning(policies, monkeypatch):
+    """Trainers.compile_ahead: a program that fails to compile ahead (here a planted error) leaves the
+    ordinary compilation at the first call, with a warning, and the batch trains as without it."""
+    from tsallis_theory.studies import _lm_loop as loop
+
+    made = loop.make_trainer
+
+    def make_failing(*args, **kw):
+        def fail(states, seeds):
+            raise MemoryError("no room beside the batch in progress")
+
+        return made(*args, **kw)._replace(compile_batch=fail)
+
+    monkeypatch.setattr(loop, "make_trainer", make_failing)
+    trainers = loop.Trainers(TASK)
+    trainers.compile_ahead([(RUNS[:2], policies[:2], 2)])
+    with pytest.warns(RuntimeWarning, match="compiling a batch program ahead failed .MemoryError: no room"):
+        tr = trainers.get(RUNS[0], policies[0])
+    trainers.close()
+    assert train_batch(TASK, RUNS[:2], policies[:2], policy_descs=[{}] * 2, trainer=tr, progress=False) == \
+        train_batch(TASK, RUNS[:2], policies[:2], policy_descs=[{}] * 2, trainer=make_trainer(TASK, BASE, policies[0]),
+                    progress=False)

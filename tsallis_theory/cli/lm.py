@@ -45,6 +45,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-limit", type=float, metavar="SECONDS",
                         help="stop the run or batch in progress between chunks, saved, when another chunk would end "
                              "more than SECONDS after the start; exit code 124; rerun to resume")
+    parser.add_argument("--compile-ahead", action=argparse.BooleanOptionalAction, default=None,
+                        help="compile the batched programs in a background thread while the bases and earlier "
+                             "batches train (default: on when runs go in batches on an accelerator)")
     parser.add_argument("--figures-only", action="store_true",
                         help="only redraw the figures from the rows in --out (no training)")
 
@@ -82,7 +85,8 @@ def run(args) -> int:
         try:
             rows = study.run(cfg, out, fresh=args.fresh, progress=not args.no_progress,
                              methods=tuple(args.methods) if args.methods else None, ckpt=args.ckpt,
-                             rebuild=args.rebuild_bases, time_limit=args.time_limit)
+                             rebuild=args.rebuild_bases, time_limit=args.time_limit,
+                             compile_ahead=args.compile_ahead)
         except TimeLimitReached as exc:
             print(f"{exc} (finished runs are in {study.runs_path(out, cfg.name)})")
             return TIME_LIMIT_EXIT

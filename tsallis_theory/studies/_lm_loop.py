@@ -10,10 +10,12 @@
 * ``BaseBuilder``: the stages of the base-checkpoint procedure (``lm.base``), each writing the base
   checkpoints it keeps; stages S and B start from stage A's checkpoint.
 * ``Trainers``: the compiled trainers of a study, one per ``compile_key`` (one for GARL, PAFT
-  and GRPO, whose rule is data; one for SFT; one per optimiser and data source).
+  and GRPO, whose rule is data; one for SFT; one per optimiser and data source), and the batched programs
+  it compiles ahead in a background thread (``Trainers.compile_ahead``).
 
 Checkpoints are ``lm.checkpoints`` files (a pytree and a JSON sidecar holding the config they belong to):
-``<ckpt>/bases/<name>`` for the bases, ``<ckpt>/runs/<run>`` for the run in progress.
+``<ckpt>/bases/<name>`` for the bases, ``<ckpt>/runs/<run>`` for the run in progress. They are written in a
+background thread while training goes on (``ChunkCheckpoints``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +192,16 @@ def _record_chunk(history: dict[str, Any], metrics: dict[str, Any], evals: dict[
         history["escape_step"] = None if hit is None else hit + 1
 
 
+def padded_batch(cfgs: list[TrainConfig], policies: list, width: int = 0, run_mesh=None) -> tuple[list, list]:
+    """The run configs and policies of a batch padded with copies of its last run to at least ``width`` runs,
+    then to a multiple of ``run_mesh``'s device count (the padded runs are computed, then dropped)."""
+    from tsallis_theory.lm.sharding import pad_runs
+
+    size = 1 if run_mesh is None else run_mesh.size
+    pad = max(int(width) - len(cfgs), 0)
+    return pad_runs(cfgs + cfgs[-1:] * pad, size), pad_runs(policies + policies[-1:] * pad, size)
+
+
 def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, policy_descs: list[dict[str, Any]],
                 trainer: Trainer, checkpoint=None, run_mesh=None, width: int = 0, progress: bool = True,
                 desc: str = "batch", deadline: Deadline | None = None) -> list[dict[str, Any]]:
@@ -201,8 +215,6 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
     ValueError."""
     from tqdm.auto import tqdm
 
-    from tsallis_theory.lm.sharding import pad_runs
-
     _check_deadline(deadline, checkpoint)
     n = len(cfgs)
     steps = {(c.steps, c.chunk) for c in cfgs}
@@ -210,9 +222,7 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
         raise ValueError(f"the runs of a batch need one budget and chunk; got (steps, chunk) {sorted(steps)}")
     total = cfgs[0].steps
     size = 1 if run_mesh is None else run_mesh.size
-    pad = max(int(width) - n, 0)
-    pcfgs = pad_runs(cfgs + cfgs[-1:] * pad, size)
-    ppols = pad_runs(policies + policies[-1:] * pad, size)
+    pcfgs, ppols = padded_batch(cfgs, policies, width, run_mesh)
     state = trainer.init_batch(ppols, pcfgs, run_mesh)
     histories = [{"steps": {}, "evals": [], "escape_step": None} for _ in range(n)]
     config = {"runs": [run_config(task, c, d) for c, d in zip(cfgs, policy_descs)], "devices": size,
@@ -269,19 +279,68 @@ def remove_checkpoint(path) -> None:
 
 class Trainers:
     """Compiled trainers by ``compile_key``: one compilation per key, shared by the bases, rules, q,
-    ε and seeds of a study; at most ``KEEP_TRAINERS`` are kept (the oldest is dropped)."""
+    ε and seeds of a study; at most ``KEEP_TRAINERS`` are kept (the oldest is dropped).
+
+    ``compile_ahead`` compiles batch programs in a background thread, in order, while the caller goes on
+    (pretraining, earlier batches): on an accelerator a batch program takes about a minute and a half to
+    compile, on the host's otherwise idle cores. ``get`` waits for the compilations in flight of the key it
+    returns, so that no program is compiled twice. The programs are the ones a first call would compile, so
+    the rows do not change."""
 
     def __init__(self, task: TaskConfig, mesh=None):
         self.task, self.mesh = task, mesh
         self._compiled: dict[tuple, Trainer] = {}
+        self._lock = threading.Lock()
+        self._ahead: dict[tuple, list[Future]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _trainer(self, cfg: TrainConfig, policy) -> Trainer:
+        key = compile_key(cfg)
+        with self._lock:
+            if key not in self._compiled:
+                if len(self._compiled) >= KEEP_TRAINERS:
+                    self._compiled.pop(next(iter(self._compiled)))
+                self._compiled[key] = make_trainer(self.task, cfg, policy, self.mesh)
+            return self._compiled[key]
 
     def get(self, cfg: TrainConfig, policy) -> Trainer:
-        key = compile_key(cfg)
-        if key not in self._compiled:
-            if len(self._compiled) >= KEEP_TRAINERS:
-                self._compiled.pop(next(iter(self._compiled)))
-            self._compiled[key] = make_trainer(self.task, cfg, policy, self.mesh)
-        return self._compiled[key]
+        """The trainer of ``cfg``'s compile key (made on first use), once its programs compiling ahead are
+        compiled. A compilation ahead that failed (say, out of memory beside the batch then training) is a
+        warning: the program compiles at its first call instead."""
+        for job in self._ahead.pop(compile_key(cfg), []):
+            try:
+                job.result()
+            except Exception as exc:  # noqa: BLE001 - any failure leaves the ordinary first-call compilation
+                warnings.warn(f"compiling a batch program ahead failed ({type(exc).__name__}: {exc}); it compiles "
+                              f"at its first call instead", RuntimeWarning, stacklevel=2)
+        return self._trainer(cfg, policy)
+
+    def compile_ahead(self, batches, run_mesh=None) -> None:
+        """Queue the batched programs (``Trainer.compile_batch``) of ``batches``, (run configs, policies,
+        width) triples as ``train_batch`` takes them, for compilation in a background thread; a program (a
+        compile key and padded width) is queued once. Only shapes matter: any policies of the study's
+        architecture will do."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compile-ahead")
+        queued = set()
+        for cfgs, policies, width in batches:
+            pcfgs, ppols = padded_batch(cfgs, policies, width, run_mesh)
+            program = (compile_key(pcfgs[0]), len(pcfgs))
+            if program not in queued:
+                queued.add(program)
+                job = self._pool.submit(self._compile_batch, pcfgs, ppols, run_mesh)
+                self._ahead.setdefault(program[0], []).append(job)
+
+    def _compile_batch(self, pcfgs, ppols, run_mesh) -> None:
+        trainer = self._trainer(pcfgs[0], ppols[0])
+        trainer.compile_batch(trainer.init_batch(ppols, pcfgs, run_mesh), [c.seed for c in pcfgs])
+
+    def close(self) -> None:
+        """Drop the queued compilations not started; the one in progress finishes in its thread."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self._ahead.clear()
 
 
 def base_config(task: TaskConfig, model_cfg: TransformerConfig, pre: PretrainConfig) -> dict[str, Any]:

@@ -373,7 +373,8 @@ def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[tuple[list[dict[st
 
 
 def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[str, ...] | None = None,
-          progress: bool = True, done: frozenset = frozenset(), run_mesh=None, deadline=None) -> list[Task]:
+          progress: bool = True, done: frozenset = frozenset(), run_mesh=None, deadline=None,
+          trainers=None) -> list[Task]:
     """One task per run of ``plan(cfg, methods)`` whose base is among ``bases`` (the base rows; a base not
     reached under ``max_steps`` skips its runs); its row is the run's result.
 
@@ -382,7 +383,8 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
     over ``run_mesh``), and each task returns its own run's row, so every finished run is written and
     marked on its own. With ``batch_runs`` = 1 each run trains alone (``_lm_loop.train``). A ``deadline``
     (``results.Deadline``) stops the run or batch in progress between chunks, saved
-    (``results.TimeLimitReached``)."""
+    (``results.TimeLimitReached``). ``trainers`` (``_lm_loop.Trainers``, default a new one) holds the compiled
+    trainers, and any programs ``compile_ahead`` queued on it."""
     from tsallis_theory.lm.checkpoints import fingerprint
     from tsallis_theory.results import task_id
     from tsallis_theory.studies import _lm_loop as loop
@@ -393,7 +395,7 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
         # that every run of the plan still executes (its row names the stand-in)
         by_name = {**{name: {**by_name["warm"], "stand_in": "warm"} for name in cfg.pretrain.base_names()}, **by_name}
     pre = pretrain_of(cfg)
-    trainers = loop.Trainers(cfg.task)
+    trainers = trainers or loop.Trainers(cfg.task)
     policies: dict[str, Any] = {}
     ckpt_dir = Path(ckpt_dir)
 
@@ -459,6 +461,20 @@ def todo_batches(cfg: Config, specs: list[dict[str, Any]], done: frozenset) -> l
     return [(batch, width) for batch, width in kept if batch]
 
 
+def compile_ahead_batches(cfg: Config, methods: tuple[str, ...] | None = None,
+                          done: frozenset = frozenset()) -> list[tuple[list, list, int]]:
+    """The study's ``todo_batches`` as (run configs, policies, width) for ``_lm_loop.Trainers.compile_ahead``,
+    before any base exists: the policies stand in for the bases (a fresh model of the study's architecture;
+    only shapes matter to a compilation)."""
+    import jax
+
+    from tsallis_theory.lm.transformer import Transformer
+
+    like = Transformer(jax.random.PRNGKey(0), cfg.task, cfg.model)
+    return [([train_config(cfg, s) for s in batch], [like] * len(batch), width)
+            for batch, width in todo_batches(cfg, plan(cfg, methods), done)]
+
+
 def _missing_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir) -> list[str]:
     from tsallis_theory.lm import checkpoints as C
     from tsallis_theory.studies._lm_loop import base_path
@@ -503,7 +519,8 @@ def check_rebuilt(recorded: list[dict[str, Any]], rebuilt: list[dict[str, Any]],
 
 
 def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods: tuple[str, ...] | None = None,
-        ckpt=None, run_mesh=None, rebuild: bool = False, time_limit: float | None = None) -> list[dict[str, Any]]:
+        ckpt=None, run_mesh=None, rebuild: bool = False, time_limit: float | None = None,
+        compile_ahead: bool | None = None) -> list[dict[str, Any]]:
     """Build (or reuse) the bases, then run (or resume) every run of ``plan(cfg, methods)``; returns the run
     rows of ``<out>/lm_<name>/runs.jsonl``. ``ckpt``: the checkpoint folder (default ``<out>/lm_<name>/checkpoints``).
     ``rebuild``: when base checkpoints listed in the rows are missing, rebuild them (``rebuild_bases``: each
@@ -511,7 +528,12 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
     ``run_mesh`` (``sharding.run_mesh()``): shard each batch of runs over its devices (default: every device
     when there are several, else none). ``time_limit`` (seconds from the call): the run or batch in progress
     stops between chunks when another chunk would end past it, saved, and ``results.TimeLimitReached`` is
-    raised; a rerun continues from there (the pretraining stages are not interrupted)."""
+    raised; a rerun continues from there (the pretraining stages are not interrupted). ``compile_ahead``:
+    compile the batched programs in a background thread from the start, while the bases and the earlier
+    batches train (``_lm_loop.Trainers.compile_ahead``; None: when runs go in batches on an accelerator, where
+    a compilation takes minutes and the host's cores are idle; on a CPU they would compete with training)."""
+    from tsallis_theory.studies._lm_loop import Trainers
+
     deadline = Deadline(time_limit)
     if run_mesh is None:
         import jax
@@ -537,13 +559,23 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
         if rebuild and _missing_base_checkpoints(recorded, ckpt_dir):
             rebuild_bases(cfg, recorded, ckpt_dir, bases_file.path, progress=progress)
         _check_base_checkpoints(recorded, ckpt_dir, bases_file.path)
-    bases = run_tasks(bases_file.path, bases_file.config, base_tasks(cfg, ckpt_dir, progress=progress), fresh=fresh,
-                      progress=progress, desc=f"lm {cfg.name} bases")
     done = frozenset() if fresh else frozenset(runs_file.done_tasks())
-    run_list = tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress, done=done, run_mesh=run_mesh,
-                     deadline=deadline)
-    return run_tasks(runs_file.path, runs_file.config, run_list, fresh=fresh, progress=progress,
-                     desc=f"lm {cfg.name}")
+    trainers = Trainers(cfg.task)
+    if compile_ahead is None:
+        import jax
+
+        compile_ahead = batch_size(cfg) > 1 and jax.default_backend() != "cpu"
+    if compile_ahead and batch_size(cfg) > 1:
+        trainers.compile_ahead(compile_ahead_batches(cfg, methods, done), run_mesh)
+    try:
+        bases = run_tasks(bases_file.path, bases_file.config, base_tasks(cfg, ckpt_dir, progress=progress),
+                          fresh=fresh, progress=progress, desc=f"lm {cfg.name} bases")
+        run_list = tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress, done=done, run_mesh=run_mesh,
+                         deadline=deadline, trainers=trainers)
+        return run_tasks(runs_file.path, runs_file.config, run_list, fresh=fresh, progress=progress,
+                         desc=f"lm {cfg.name}")
+    finally:
+        trainers.close()
 
 
 def summary(rows: list[dict[str, Any]], cfg: Config) -> str:
