@@ -17,7 +17,9 @@ compilation cache then hands to the study (experiments/gpu_study.sh).
 The peak is a matmul in the model's dtype (float32 at JAX's default precision, TF32 on GPUs that have it; bfloat16 for
 a bfloat16 model), 1024^3 on CPU and
 8192^3 on GPU. FLOPs count matmuls only (2 per multiply-add, ``transformer.flops_per_token``): a train step is one
-sampling pass (forward, KV-cached) plus a forward and a backward (x3) over B·M sequences of length T.
+sampling pass (forward, KV-cached) plus a forward and a backward (x3) over B·M sequences of length T, or,
+for a preset that shares each prompt among its rollouts (``share_prompt``, the gpu preset), over the B
+prompts once and the B·M continuations (``transformer.step_tokens``): the work done, not the work saved.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def batch_against_sequential(task, study, cfg, runs: int, sequential_runs: int, 
     qs = (0.25, 0.5, 0.75, 1.0)
     cfgs = [dataclasses.replace(cfg, method=f"garl-{qs[i % 4]}", seed=i, lr=cfg.lr * (1 + i % 3)) for i in range(runs)]
     models = [Transformer(jax.random.PRNGKey(100 + i), task, study.model) for i in range(runs)]
-    tr = make_trainer(task, cfg, models[0])
+    tr = make_trainer(task, cfg, models[0], share_prompt=study.share_prompt)
     mesh = run_mesh() if len(jax.devices()) > 1 else None
     size = 1 if mesh is None else mesh.size
     pcfgs, pmodels = pad_runs(cfgs, size), pad_runs(models, size)
@@ -109,7 +111,7 @@ def batched_sampling(task, study, cfg, runs: int, repeat: int = 2) -> float:
     b, m = cfg.batch_prompts, cfg.group_size
     keys = jax.random.split(jax.random.PRNGKey(1), runs * b * m).reshape(runs, b, m, -1)
     prompts = _prompts(task, b)
-    sample = eqx.filter_jit(jax.vmap(lambda p, k: sample_batch(eqx.combine(p, static), k, prompts)))
+    sample = eqx.filter_jit(jax.vmap(lambda p, k: sample_batch(eqx.combine(p, static), k, prompts, study.share_prompt)))
     return _time(lambda: sample(params, keys)[1], repeat)
 
 
@@ -120,9 +122,12 @@ def _prompts(task, n: int):
 
 
 def main(argv=None) -> int:
+    import equinox as eqx
+
     from tsallis_theory._config import enable_x64
+    from tsallis_theory.lm.policy import sample_batch
     from tsallis_theory.lm.trainer import make_trainer
-    from tsallis_theory.lm.transformer import Transformer, flops_per_token
+    from tsallis_theory.lm.transformer import Transformer, flops_per_token, step_tokens
     from tsallis_theory.studies.lm import PRESETS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -148,7 +153,7 @@ def main(argv=None) -> int:
     cfg = dataclasses.replace(study.train, method="garl-0.75", chunk=args.steps, steps=args.steps)
     task = study.task
     model = Transformer(jax.random.PRNGKey(0), task, study.model)
-    tr = make_trainer(task, cfg, model)
+    tr = make_trainer(task, cfg, model, share_prompt=study.share_prompt)
     state = tr.init(model)
     b, m, t = cfg.batch_prompts, cfg.group_size, task.seq_len
     fpt = flops_per_token(task, study.model)
@@ -158,19 +163,29 @@ def main(argv=None) -> int:
     peak = matmul_peak(peak_n, dtype=dtype)
     first: list[float] = []
     step_s = _time(lambda: tr.train_chunk(state)[1]["mean_P"], 3, first) / args.steps
-    keys = jax.random.split(jax.random.PRNGKey(1), b * m)
-    prompts = _prompts(task, b * m)
-    sample = jax.jit(jax.vmap(model.sample))
-    samp_s = _time(lambda: sample(keys, prompts)[1], 10)
+    keys = jax.random.split(jax.random.PRNGKey(1), b * m).reshape(b, m, -1)
+    prompts = _prompts(task, b)
+    sample = eqx.filter_jit(lambda mdl, k: sample_batch(mdl, k, prompts, study.share_prompt))
+    samp_s = _time(lambda: sample(model, keys)[1], 10)
 
-    train_tokens = b * m * t
+    train_tokens = step_tokens(task, b, m, study.share_prompt)  # positions computed per pass (shared prompts once)
+    samp_tokens = train_tokens - b * m  # a rollout's last token is sampled, never fed back
     train_flops = 4 * train_tokens * fpt  # sampling forward + forward + backward (2x)
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), preset {args.preset}: "
-          f"B={b} M={m} T={t}, {sum(x.size for x in jax.tree.leaves(state.params))} parameters")
+          f"B={b} M={m} T={t}, {sum(x.size for x in jax.tree.leaves(state.params))} parameters, "
+          f"{'each prompt shared by its rollouts' if study.share_prompt else 'every rollout computes its prompt'} "
+          f"({train_tokens} positions per pass)")
     print(f"matmul peak ({dtype} {peak_n}^3 at default precision, measured now): {peak / 1e9:.1f} GFLOP/s")
     print(f"train step: {step_s * 1e3:.1f} ms, {train_tokens / step_s:,.0f} tokens/s, "
           f"{train_flops / step_s / 1e9:.2f} GFLOP/s = {train_flops / step_s / peak:.1%} of the matmul peak")
     print(f"first train chunk (compilation included): {first[0]:.1f} s", flush=True)
+    if study.share_prompt:  # the baseline: the same step with every rollout computing its prompt
+        plain = make_trainer(task, cfg, model)
+        plain_state = plain.init(model)
+        plain_s = _time(lambda: plain.train_chunk(plain_state)[1]["mean_P"], 3) / args.steps
+        print(f"shared prompt: train step {step_s * 1e3:.1f} ms against {plain_s * 1e3:.1f} ms with every rollout "
+              f"computing its prompt: {plain_s / step_s:.2f}x as fast (work {b * m * t / train_tokens:.2f}x less)",
+              flush=True)
     batched_s, sequential_s = batch_against_sequential(task, study, cfg, args.runs, seq_runs, args.repeat, first,
                                                        args.profile)
     print(f"batched runs: {args.runs} runs x {args.steps} steps + evaluation: one batch {batched_s * args.runs:.2f} s "
@@ -178,10 +193,10 @@ def main(argv=None) -> int:
           f"({1 / sequential_s:.2f} runs/s): batched/sequential = {sequential_s / batched_s:.2f}x; batched train step "
           f"{train_flops / (batched_s / args.steps) / peak:.1%} of the matmul peak (evaluation included); "
           f"first calls (compilation included): batch {first[1]:.1f} s, one at a time {first[2]:.1f} s")
-    print(f"sampling: {b * m * (t - 1) / samp_s:,.0f} tokens/s, {b * m * (t - 1) * fpt / samp_s / 1e9:.2f} GFLOP/s "
-          f"= {b * m * (t - 1) * fpt / samp_s / peak:.1%} of the matmul peak")
+    print(f"sampling: {b * m / samp_s:,.0f} rollouts/s, {samp_tokens * fpt / samp_s / 1e9:.2f} GFLOP/s "
+          f"= {samp_tokens * fpt / samp_s / peak:.1%} of the matmul peak")
     bsamp_s = batched_sampling(task, study, cfg, args.runs, args.repeat)
-    samp_flops = args.runs * b * m * (t - 1) * fpt
+    samp_flops = args.runs * samp_tokens * fpt
     print(f"batched sampling: {args.runs} runs x one step's B*M rollouts in {bsamp_s * 1e3:.1f} ms = "
           f"{samp_flops / bsamp_s / peak:.1%} of the matmul peak; "
           f"{bsamp_s / (batched_s * args.runs / args.steps):.0%} of a batched train step (evaluation included)")

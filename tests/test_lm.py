@@ -1,6 +1,7 @@
 """Small-LM lab: task and verifier, tabular policy vs enumeration, transformer causality and KV cache,
 trainer, checkpoints and resume, bad input (claims LM-COLD, LM-WARM, LM-NOISE)."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -238,6 +239,70 @@ def test_kv_cache_equals_full_forward_and_naive_sampler(tiny_model, key):
             drawn = int(jax.random.categorical(keys[pos], logits.astype(jnp.float32)))
             toks.append(drawn if bool(free[pos + 1]) else int(template[pos + 1]))
         assert list(np.asarray(cached)) == toks
+
+
+def test_shared_prompt_equals_one_forward_per_rollout(key):
+    """The prompt computed once for M rollouts (``prefix``, ``continuation_logits``, ``log_probs_group``,
+    ``sample_group``) against the full per-rollout forward, in float64: logits, log-probabilities and their
+    gradient (summed over the rollouts through the shared prompt) to 1e-12, and the same sampled tokens
+    from the same keys."""
+    m, task = 5, TaskConfig(modulus=3, chain_length=3)  # two rationale tokens
+    tiny_model = Transformer(jax.random.PRNGKey(3), task, TINY64)
+    probs = sample_problems(key, task, m)
+    prompt, p = probs.prompt[0], task.prompt_len
+    rationales = probs.rationale  # M different rationales after one prompt
+    seq = assemble(task, jnp.broadcast_to(prompt, (m, p)), rationales, task.digit(probs.answer))
+    jit = eqx.filter_jit
+    prefix_kv, first = jit(lambda mdl: mdl.prefix(prompt))(tiny_model)
+    full = jit(lambda mdl: jax.vmap(mdl)(seq[:, :-1]))(tiny_model)
+    cont = jit(lambda mdl: jax.vmap(mdl.continuation_logits, in_axes=(None, 0))(prefix_kv, seq[:, p:-1]))(tiny_model)
+    np.testing.assert_allclose(jnp.concatenate([jnp.broadcast_to(first, (m, 1, first.shape[-1])), cont], 1),
+                               full[:, p - 1:], rtol=1e-12, atol=1e-12)
+    answers = jnp.stack([task.digit(probs.answer), (task.digit(probs.answer) + 1) % task.modulus], -1)
+
+    def per_rollout(model):
+        return jax.vmap(model.log_probs, in_axes=(None, 0, 0))(prompt, rationales, answers)
+
+    def grouped(model):
+        return model.log_probs_group(prompt, rationales, answers)
+
+    for a, b in zip(jit(per_rollout)(tiny_model), jit(grouped)(tiny_model)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    grads = [jit(eqx.filter_grad(lambda mdl, f=f: sum(x.sum() for x in f(mdl))))(tiny_model)
+             for f in (per_rollout, grouped)]
+    for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(grads[1])):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    keys = jax.random.split(jax.random.fold_in(key, 7), 64)
+    alone = jit(lambda mdl: jax.vmap(mdl.sample, in_axes=(0, None))(keys, prompt))(tiny_model)
+    together = jit(lambda mdl: mdl.sample_group(keys, prompt))(tiny_model)
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
+    assert len({tuple(np.asarray(r)) for r in together[0]}) > 1  # the keys drew different rationales
+
+
+def test_shared_prompt_trainer_equals_the_plain_one(key, monkeypatch):
+    """make_trainer(share_prompt=True) trains a float64 transformer through the group methods (in training and
+    in evaluation) as the plain trainer does without them: parameters and logged means to 1e-10, evaluations
+    to 1e-10."""
+    traced = []
+    for name in ("sample_group", "log_probs_group"):
+        method = getattr(Transformer, name)
+        monkeypatch.setattr(Transformer, name, lambda self, *a, _m=method, _n=name: traced.append(_n) or _m(self, *a))
+    model = Transformer(jax.random.PRNGKey(5), TASK, TINY64)
+    for method in ("garl-0.75",):
+        cfg = TrainConfig(method=method, steps=4, chunk=2, lr=0.5, batch_prompts=3, group_size=4, eval_prompts=4)
+        runs = []
+        for share in (False, True):
+            traced.clear()
+            runs.append(train(TASK, cfg, model, progress=False, trainer=make_trainer(TASK, cfg, model, share_prompt=share)))
+            # each traced once in the train step and once in the evaluation (the group methods run under jit)
+            assert sorted(traced) == ([] if not share else ["log_probs_group"] * 2 + ["sample_group"] * 2)
+        for a, b in zip(jax.tree.leaves(runs[0][0]), jax.tree.leaves(runs[1][0])):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(runs[0][1]["steps"]["mean_P"], runs[1][1]["steps"]["mean_P"], rtol=1e-10)
+        for ea, eb in zip(runs[0][1]["evals"], runs[1][1]["evals"]):
+            assert ea.keys() == eb.keys()
+            np.testing.assert_allclose([ea[k] for k in ea], [eb[k] for k in ea], rtol=1e-10, atol=1e-12)
 
 
 def test_transformer_config_errors():

@@ -38,6 +38,7 @@ def test_smoke_preset_runs_and_resumes(smoke_out):
         ("warm", "norm-0.05", "garl-1")]
     r = rows[0]
     assert r["steps_run"] == len(r["mean_P"]) == SMOKE.cold_steps and 0 < r["p0"] < 1 and r["design"] == DESIGN
+    assert r["share_prompt"] is False
     assert [(x["train_set"], x["noise_eps"], x["update_norm"]) for x in rows[1:]] == [
         (0, SMOKE.noise_eps, 0.0), (0, 0.0, 0.0), (0, 0.0, 0.05)]
     folder = study_dir(out, "smoke")
@@ -146,6 +147,15 @@ def test_compile_ahead_compiles_each_batch_program_once_in_the_background(smoke_
     assert {r["optimizer"] for r in rows} == {"sgd", "adam"}
     plain = run(cfg, outs[False], methods=("garl-1",), progress=False, compile_ahead=False)
     assert [dict(r, wall_s=0) for r in rows] == [dict(r, wall_s=0) for r in plain]
+
+
+def test_share_prompt_is_execution_only():
+    """share_prompt changes how runs compute (the same numbers to float rounding), not the rows' config: rows
+    made without it can be continued with it (the gpu preset's). The gpu preset shares its prompts."""
+    from tsallis_theory.studies.lm import results_config
+
+    assert results_config(dataclasses.replace(SMOKE, share_prompt=True)) == results_config(SMOKE)
+    assert PRESETS["gpu"].share_prompt and not PRESETS["cpu"].share_prompt
 
 
 def test_missing_bases_are_rebuilt_and_must_reproduce_their_rows(smoke_out, tmp_path, capsys):

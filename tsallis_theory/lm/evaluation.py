@@ -46,9 +46,10 @@ def rationale_agreement(rationale_EKR) -> jax.Array:
     return ((same_EKK.sum((1, 2)) - k) / (k * (k - 1))).mean()
 
 
-def make_evaluator(task: TaskConfig, policy, prompts: int, k: int, mesh=None):
+def make_evaluator(task: TaskConfig, policy, prompts: int, k: int, mesh=None, share_prompt: bool = False):
     """Jitted ``evaluate(params, key) -> dict`` (the module docstring) for policies of ``policy``'s structure
-    (``params`` are its inexact-array leaves); with ``mesh`` the prompts are sharded over its devices."""
+    (``params`` are its inexact-array leaves); with ``mesh`` the prompts are sharded over its devices; with
+    ``share_prompt`` each prompt's forward pass is computed once for its k samples (``policy.sample_batch``)."""
     if int(prompts) < 1 or int(k) < 1:
         raise ValueError(f"prompts and k must be >= 1; got prompts={prompts}, k={k}")
     _, static = eqx.partition(policy, eqx.is_inexact_array)
@@ -61,11 +62,11 @@ def make_evaluator(task: TaskConfig, policy, prompts: int, k: int, mesh=None):
         probs = sample_problems(k_prob, task, e)
         prompt = constrain_batch(probs.prompt, mesh)
         keys = constrain_batch(jax.random.split(k_samp, e * k).reshape(e, k, -1), mesh)
-        rationale_EKR, ans_EK = sample_batch(policy_, keys, prompt)
+        rationale_EKR, ans_EK = sample_batch(policy_, keys, prompt, share_prompt)
         clean = task.digit(probs.answer)
         answers = jnp.stack([jnp.broadcast_to(clean[:, None], (e, k)),
                              jnp.broadcast_to(task.digit(corrupt(task, probs.answer))[:, None], (e, k))], -1)
-        _, logp_EKA = log_probs_batch(policy_, prompt, rationale_EKR, answers)
+        _, logp_EKA = log_probs_batch(policy_, prompt, rationale_EKR, answers, share_prompt)
         w = jnp.exp(logp_EKA.astype(jnp.float32))
         correct_EK = verify(task, ans_EK, probs.answer[:, None])
         votes_EV = jax.nn.one_hot(ans_EK, task.vocab_size).sum(1)

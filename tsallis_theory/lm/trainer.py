@@ -150,8 +150,13 @@ def unstack_runs(tree, n: int):
     return [jax.tree.map(lambda x: x[i], tree) for i in range(n)]
 
 
-def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Trainer:
+def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None, share_prompt: bool = False) -> Trainer:
     """Jitted init / train_chunk / evaluate for ``policy`` (an equinox Module implementing ``Policy``).
+
+    With ``share_prompt`` the M rollouts of a prompt share its part of the forward pass, in sampling, in the
+    surrogate's log-probabilities (whose gradient then sums over the rollouts through the shared prompt) and
+    in the held-out evaluation, for policies that have the group methods (``policy.sample_batch``): the same
+    numbers to float rounding, about P / T less work per rollout.
 
     With ``mesh`` (a 1-D ``jax.sharding.Mesh`` with axis "data", see ``sharding.py``) the prompt batch is
     sharded over devices and the parameters replicated: data-parallel training, same numbers.
@@ -193,14 +198,15 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
             hat_BM = jnp.broadcast_to(train_B[:, None], (b, m))
         else:
             keys = shard(jax.random.split(k_samp, b * m).reshape(b, m, -1))
-            rationale_BMR, hat_BM = sample_batch(policy_, keys, prompt_BP)
+            rationale_BMR, hat_BM = sample_batch(policy_, keys, prompt_BP, share_prompt)
         answers_BMA = jnp.stack([jnp.broadcast_to(clean_B[:, None], (b, m)),
                                  jnp.broadcast_to(bad_B[:, None], (b, m)), hat_BM], axis=-1)
         reward_BM = (hat_BM == train_B[:, None]).astype(jnp.float32)
         q = O.q_at(state.step, *state.knobs[:3])
 
         def surrogate(params):
-            logp_z_BM, logp_y_BMA = log_probs_batch(combine(params), prompt_BP, rationale_BMR, answers_BMA)
+            logp_z_BM, logp_y_BMA = log_probs_batch(combine(params), prompt_BP, rationale_BMR, answers_BMA,
+                                                    share_prompt)
             logp_gold_BM = jnp.where(flip_B[:, None], logp_y_BMA[..., 1], logp_y_BMA[..., 0])
             log_w_BM = jax.lax.stop_gradient(logp_gold_BM)
             if kind == "rl":  # GARL, PAFT or GRPO, chosen by the run's knob
@@ -228,7 +234,7 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None) -> Train
     def train_chunk(state: TrainState):
         return jax.lax.scan(train_step, state, None, length=cfg.chunk)
 
-    held_out = make_evaluator(task, policy, cfg.eval_prompts, cfg.eval_k, mesh)
+    held_out = make_evaluator(task, policy, cfg.eval_prompts, cfg.eval_k, mesh, share_prompt)
 
     def evaluate(params, seed: int | None = None):
         return held_out(params, eval_key(cfg.seed if seed is None else seed))

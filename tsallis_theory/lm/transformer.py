@@ -151,6 +151,42 @@ class Transformer(eqx.Module):
         logits_V = (_layer_norm(x_1D, self.lnf_scale, self.lnf_bias) @ self.unembed_DV)[0]
         return logits_V, (k_cache, v_cache)
 
+    # ---- a prompt shared by many continuations ------------------------------------------------------
+    def prefix(self, prompt_P):
+        """The part of a forward pass that every continuation of ``prompt_P`` shares: the prompt's keys and
+        values at every layer, (L, P, H, K) each, and the logits at its last position (the next-token
+        distribution of the first continuation token). Computed once per prompt instead of once per rollout."""
+        self = self.compute_view()
+        p = prompt_P.shape[0]
+        x_PD = self.embed_VD[prompt_P] + self.pos_TD[:p]
+        causal = jnp.tril(jnp.ones((p, p), bool))
+        ks, vs = [], []
+        for block in self.blocks:
+            q, k, v = block.qkv(x_PD)
+            ks.append(k)
+            vs.append(v)
+            x_PD = x_PD + block.attend(q, k, v, causal)
+            x_PD = x_PD + block.mlp(x_PD)
+        logits_V = _layer_norm(x_PD[-1:], self.lnf_scale, self.lnf_bias) @ self.unembed_DV
+        return (jnp.stack(ks), jnp.stack(vs)), logits_V[0]
+
+    def continuation_logits(self, prefix_kv, tokens_S):
+        """Logits at the S positions after a prompt whose ``prefix`` keys and values are ``prefix_kv``: each
+        attends to the whole prompt and causally to ``tokens_S``. With ``prefix``'s last logits in front,
+        the logits of the full forward over prompt + tokens at positions P - 1 ... P + S - 1."""
+        self = self.compute_view()
+        k_prefix, v_prefix = prefix_kv
+        p, s = k_prefix.shape[1], tokens_S.shape[0]
+        x_SD = self.embed_VD[tokens_S] + self.pos_TD[p:p + s]
+        visible = jnp.concatenate([jnp.ones((s, p), bool), jnp.tril(jnp.ones((s, s), bool))], axis=1)
+        for i, block in enumerate(self.blocks):
+            q, k, v = block.qkv(x_SD)
+            keys = jnp.concatenate([k_prefix[i], k], axis=0)
+            values = jnp.concatenate([v_prefix[i], v], axis=0)
+            x_SD = x_SD + block.attend(q, keys, values, visible)
+            x_SD = x_SD + block.mlp(x_SD)
+        return _layer_norm(x_SD, self.lnf_scale, self.lnf_bias) @ self.unembed_DV
+
     # ---- Policy interface ----------------------------------------------------------------------------
     def sample(self, key, prompt_P):
         from tsallis_theory.lm.sampling import sample_rollout
@@ -167,9 +203,39 @@ class Transformer(eqx.Module):
         logp_z = jnp.take_along_axis(logp_TV[p - 1:p - 1 + r], rationale_R[:, None], axis=-1).sum()
         return logp_z, logp_TV[-1][answers_A]
 
+    def sample_group(self, keys_M2, prompt_P):
+        """M rollouts of one prompt, as ``sample`` with each key, with the prompt's forward pass computed once
+        (``prefix``) and only the continuation decoded (``sampling.sample_continuations``)."""
+        from tsallis_theory.lm.sampling import sample_continuations
+
+        return sample_continuations(self.compute_view(), keys_M2, prompt_P)
+
+    def log_probs_group(self, prompt_P, rationale_MR, answers_MA):
+        """``log_probs`` of M rollouts of one prompt, (logp_z_M, logp_y_MA), with the prompt's forward pass
+        computed once (``prefix``, its gradient summed over the rollouts) and only the continuations run."""
+        task = self.task
+        prefix_kv, first_V = self.prefix(prompt_P)
+        tokens_MS = jnp.concatenate([rationale_MR.astype(prompt_P.dtype),
+                                     jnp.full((rationale_MR.shape[0], 1), task.ans, prompt_P.dtype)], axis=1)
+        logits_MSV = jax.vmap(self.continuation_logits, in_axes=(None, 0))(prefix_kv, tokens_MS)
+        r = task.rationale_len
+        logits_MRV = jnp.concatenate([jnp.broadcast_to(first_V, (tokens_MS.shape[0], 1, first_V.shape[-1])),
+                                      logits_MSV[:, :r - 1]], axis=1)
+        logp_MRV = jax.nn.log_softmax(logits_MRV.astype(jnp.float32), axis=-1)
+        logp_z_M = jnp.take_along_axis(logp_MRV, rationale_MR[..., None], axis=-1)[..., 0].sum(-1)
+        logp_ans_MV = jax.nn.log_softmax(logits_MSV[:, -1].astype(jnp.float32), axis=-1)
+        return logp_z_M, jnp.take_along_axis(logp_ans_MV, answers_MA, axis=-1)
+
 
 def flops_per_token(task: TaskConfig, cfg: TransformerConfig) -> float:
     """Forward matmul FLOPs per token (2 per multiply-add), attention over the full sequence included."""
     d, f, v, t = cfg.d_model, cfg.d_ff, task.vocab_size, task.seq_len
     per_layer = 2 * (3 * d * d + d * d + 2 * d * f) + 2 * 2 * t * d
     return cfg.n_layers * per_layer + 2 * d * v
+
+
+def step_tokens(task: TaskConfig, prompts: int, group_size: int, share_prompt: bool = False) -> int:
+    """Token positions one pass over ``prompts`` × ``group_size`` rollouts computes: B·M·T, or B·(P + M·(T − P))
+    when the M rollouts of a prompt share its P prompt positions (``Transformer.prefix``)."""
+    t, p = task.seq_len, task.prompt_len
+    return prompts * (p + group_size * (t - p)) if share_prompt else prompts * group_size * t

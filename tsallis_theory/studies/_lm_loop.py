@@ -279,7 +279,8 @@ def remove_checkpoint(path) -> None:
 
 class Trainers:
     """Compiled trainers by ``compile_key``: one compilation per key, shared by the bases, rules, q,
-    ε and seeds of a study; at most ``KEEP_TRAINERS`` are kept (the oldest is dropped).
+    ε and seeds of a study; at most ``KEEP_TRAINERS`` are kept (the oldest is dropped). All of them share
+    prompts across rollouts or none do (``share_prompt``, ``make_trainer``).
 
     ``compile_ahead`` compiles batch programs in a background thread, in order, while the caller goes on
     (pretraining, earlier batches): on an accelerator a batch program takes about a minute and a half to
@@ -287,8 +288,8 @@ class Trainers:
     returns, so that no program is compiled twice. The programs are the ones a first call would compile, so
     the rows do not change."""
 
-    def __init__(self, task: TaskConfig, mesh=None):
-        self.task, self.mesh = task, mesh
+    def __init__(self, task: TaskConfig, mesh=None, share_prompt: bool = False):
+        self.task, self.mesh, self.share_prompt = task, mesh, share_prompt
         self._compiled: dict[tuple, Trainer] = {}
         self._lock = threading.Lock()
         self._ahead: dict[tuple, list[Future]] = {}
@@ -300,7 +301,7 @@ class Trainers:
             if key not in self._compiled:
                 if len(self._compiled) >= KEEP_TRAINERS:
                     self._compiled.pop(next(iter(self._compiled)))
-                self._compiled[key] = make_trainer(self.task, cfg, policy, self.mesh)
+                self._compiled[key] = make_trainer(self.task, cfg, policy, self.mesh, self.share_prompt)
             return self._compiled[key]
 
     def get(self, cfg: TrainConfig, policy) -> Trainer:

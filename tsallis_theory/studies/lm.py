@@ -97,6 +97,10 @@ class Config:
         "LM-NOISE fixed training set size N (examples; its flipped subset is fixed)"))
     noise_base: str = field(default="warm", metadata=_help(
         "the base LM-NOISE starts from (warm or cold-<target>)", metavar="BASE"))
+    share_prompt: bool = field(default=False, metadata=_help(
+        "compute each prompt's part of the forward pass once for its M rollouts, in sampling, in the "
+        "log-probabilities and in evaluation (make_trainer(share_prompt=True)); execution only: the same "
+        "numbers to float rounding, about P/T less work per rollout; the rows record it"))
     max_steps: int | None = field(default=None, metadata=_help(
         "cap every training and pretraining stage at this many steps, and every evaluation and p0 "
         "measurement at QUICK_PROMPTS prompts (a quick check of a preset; a base not reached is stood in by "
@@ -172,8 +176,10 @@ PRESETS: dict[str, Config] = {
     "gpu": Config(
         # The cpu study's RL recipe (SGD, lr, clipping, budgets, switch step) on a 31x larger model, longer
         # chains (7^5 problems, 4 latent steps) and 32 rollouts per prompt as in the paper; minutes on one
-        # GPU (docs/lm.md), hours on 2 CPU cores (check it there with --max-steps).
-        name="gpu", batch_runs=0,
+        # GPU (docs/lm.md), hours on 2 CPU cores (check it there with --max-steps). Each prompt's forward pass
+        # is shared by its 32 rollouts (share_prompt: 8 of 14 positions are prompt), which does not change the rows'
+        # config, so the rows made before it can still be continued.
+        name="gpu", batch_runs=0, share_prompt=True,
         task=TaskConfig(modulus=7, chain_length=5),
         model=TransformerConfig(d_model=512, n_layers=8, n_heads=8, d_ff=2048, dtype="bfloat16"),
         pretrain=PretrainConfig(warm_steps=1000, warm_max_steps=20000, cold_max_steps=20000, batch=256,
@@ -300,7 +306,7 @@ def run_row(cfg: Config, spec: dict[str, Any], train_cfg: TrainConfig, p0: float
             "budget": train_cfg.steps, "steps_run": len(hist["steps"]["mean_P"]),
             "escape_step": hist["escape_step"], "escape_delta": train_cfg.escape_delta,
             "escape_window": train_cfg.escape_window, "final": hist["evals"][-1], "evals": hist["evals"],
-            "wall_s": round(wall_s, 2),
+            "wall_s": round(wall_s, 2), "share_prompt": cfg.share_prompt,
             **{k: _round(hist["steps"][k]) for k in ("mean_P", "contamination", "max_advantage", "grad_norm")},
             **({"grpo_convention": GRPO_CONVENTION} if parse_method(spec["method"]).kind == "grpo" else {}),
             **({"base_stand_in": stand_in} if stand_in else {})}
@@ -331,7 +337,7 @@ def _round(xs, digits=5):
     return [float(f"{x:.{digits}g}") for x in xs]
 
 
-EXECUTION_FIELDS = ("batch_runs",)  # Config fields that change how runs execute, never their rows
+EXECUTION_FIELDS = ("batch_runs", "share_prompt")  # Config fields that change how runs execute, not what they compute
 AUTO_BATCH = {"cpu": 1}  # batch_runs = 0 on a backend: one run at a time on CPU (bench_lm.py), else 64
 
 
@@ -395,7 +401,7 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
         # that every run of the plan still executes (its row names the stand-in)
         by_name = {**{name: {**by_name["warm"], "stand_in": "warm"} for name in cfg.pretrain.base_names()}, **by_name}
     pre = pretrain_of(cfg)
-    trainers = trainers or loop.Trainers(cfg.task)
+    trainers = trainers or loop.Trainers(cfg.task, share_prompt=cfg.share_prompt)
     policies: dict[str, Any] = {}
     ckpt_dir = Path(ckpt_dir)
 
@@ -560,7 +566,7 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
             rebuild_bases(cfg, recorded, ckpt_dir, bases_file.path, progress=progress)
         _check_base_checkpoints(recorded, ckpt_dir, bases_file.path)
     done = frozenset() if fresh else frozenset(runs_file.done_tasks())
-    trainers = Trainers(cfg.task)
+    trainers = Trainers(cfg.task, share_prompt=cfg.share_prompt)
     if compile_ahead is None:
         import jax
 
