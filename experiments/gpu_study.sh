@@ -4,8 +4,8 @@
 #
 #   bash experiments/gpu_study.sh OUT_DIR [SECONDS]
 #
-# Writes six files: OUT_DIR/device.txt, bench.txt, study.log (per-run summary and timings), study.err
-# (progress and per-batch timings) and the result rows OUT_DIR/lm_<preset>/{bases,runs}.jsonl. Figures are
+# Writes six files: OUT_DIR/device.txt, bench.txt, study.log (per-run summary, per-batch timings), study.err
+# (progress) and the result rows OUT_DIR/lm_<preset>/{bases,runs}.jsonl. Figures are
 # drawn from the rows afterwards (tsallis-lab lm --preset gpu --figures-only --out DIR).
 #
 # SECONDS > 0 is the time the whole script may take: the study stops between chunks, its batch saved, at
@@ -73,5 +73,5 @@ rc=${PIPESTATUS[0]}
 echo "study exit code $rc after $((SECONDS - started)) s (124: stopped at the time limit; rerun to resume)" \
   | tee -a "$out/study.log"
 cp -r "$out/lm_$preset" "$keep/" 2>/dev/null
-grep -a "runs (padded)" "$out/study.err" | tail -n 12
+grep -a -h "runs (padded)" "$out/study.log" "$out/study.err" | tail -n 12
 exit "$rc"
