@@ -17,9 +17,11 @@ compilation cache then hands to the study (experiments/gpu_study.sh).
 The peak is a matmul in the model's dtype (float32 at JAX's default precision, TF32 on GPUs that have it; bfloat16 for
 a bfloat16 model), 1024^3 on CPU and
 8192^3 on GPU. FLOPs count matmuls only (2 per multiply-add, ``transformer.flops_per_token``): a train step is one
-sampling pass (forward, KV-cached) plus a forward and a backward (x3) over B·M sequences of length T, or,
-for a preset that shares each prompt among its rollouts (``share_prompt``, the gpu preset), over the B
-prompts once and the B·M continuations (``transformer.step_tokens``): the work done, not the work saved.
+sampling pass (forward, KV-cached) plus a forward and a backward (x3) over the T − 1 positions of B·M
+rollouts, or, for a preset that shares each prompt among its rollouts (``share_prompt``, the gpu preset),
+over the B prompts once and the B·M continuations (``transformer.step_tokens``): the work done, not the
+work saved. (Until 2026-12-04 it counted T positions: the MFU figures in docs/lm.md from before are 14/13
+of what this count gives, for the gpu task.)
 """
 
 from __future__ import annotations
@@ -169,7 +171,7 @@ def main(argv=None) -> int:
     samp_s = _time(lambda: sample(model, keys)[1], 10)
 
     train_tokens = step_tokens(task, b, m, study.share_prompt)  # positions computed per pass (shared prompts once)
-    samp_tokens = train_tokens - b * m  # a rollout's last token is sampled, never fed back
+    samp_tokens = train_tokens  # sampling feeds the same T - 1 positions a rollout's forward computes
     train_flops = 4 * train_tokens * fpt  # sampling forward + forward + backward (2x)
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), preset {args.preset}: "
           f"B={b} M={m} T={t}, {sum(x.size for x in jax.tree.leaves(state.params))} parameters, "
@@ -184,7 +186,8 @@ def main(argv=None) -> int:
         plain_state = plain.init(model)
         plain_s = _time(lambda: plain.train_chunk(plain_state)[1]["mean_P"], 3) / args.steps
         print(f"shared prompt: train step {step_s * 1e3:.1f} ms against {plain_s * 1e3:.1f} ms with every rollout "
-              f"computing its prompt: {plain_s / step_s:.2f}x as fast (work {b * m * t / train_tokens:.2f}x less)",
+              f"computing its prompt: {plain_s / step_s:.2f}x as fast (work {step_tokens(task, b, m) / train_tokens:.2f}x "
+              f"less)",
               flush=True)
     batched_s, sequential_s = batch_against_sequential(task, study, cfg, args.runs, seq_runs, args.repeat, first,
                                                        args.profile)

@@ -56,7 +56,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm 
   >>"$out/device.txt" 2>/dev/null
 if [ "${BENCH:-1}" != 0 ]; then
   read -r -a bench_args <<<"${BENCH_ARGS:---runs 60 --steps 20 --sequential-runs 6 --repeat 1 --profile}"
-  timeout 170 python3 experiments/bench_lm.py --preset "$preset" "${bench_args[@]}" 2>&1 | tee -a "$out/bench.txt"
+  timeout 240 python3 experiments/bench_lm.py --preset "$preset" "${bench_args[@]}" 2>&1 | tee -a "$out/bench.txt"
 fi
 study=(python3 -m tsallis_theory.cli lm --preset "$preset" --out "$out" --figures ''
        --ckpt "${CKPT:-/tmp/lm_${preset}_ckpt}" "${rebuild[@]}")

@@ -5,7 +5,9 @@
 
 ``profile`` runs ``fn()`` once under ``jax.profiler.trace(..., create_perfetto_trace=True)`` and reads the
 Perfetto JSON it writes (``read_trace``). The *device lanes* are the threads of every process named
-``/device:...`` (GPU streams: one event per kernel); a trace without them (XLA on CPU) falls back to the
+``/device:...``, only their ``Stream`` threads when there are any (one event per kernel; a profiler's
+derived lanes, such as per-op or per-module lines, would count the kernels twice); a trace without them
+(XLA on CPU) falls back to the
 host threads XLA computes on (``tf_XLA...``), whose events are XLA's CPU thunks. From those events
 (``summarise``):
 
@@ -62,12 +64,13 @@ def read_trace(path) -> tuple[list[tuple[str, float, float, float]], str]:
                if e.get("ph") == "M" and e.get("name") == "thread_name"}
     complete = [e for e in events if e.get("ph") == "X" and "dur" in e]
     lanes = [e for e in complete if processes.get(e["pid"], "").startswith("/device:")]
-    kind = "device"
+    streams = [e for e in lanes if threads.get((e["pid"], e.get("tid")), "").startswith("Stream")]
+    lanes, kind = (streams, "device streams") if streams else (lanes, "device")
     if not lanes:
         lanes = [e for e in complete if threads.get((e["pid"], e.get("tid")), "").startswith("tf_XLA")]
         kind = "host XLA threads"
-    work = [e for e in lanes if not WAIT.search(e["name"])]
-    return self_times([(e["name"], float(e["ts"]), float(e["dur"]), (e["pid"], e.get("tid"))) for e in work]), kind
+    timed = self_times([(e["name"], float(e["ts"]), float(e["dur"]), (e["pid"], e.get("tid"))) for e in lanes])
+    return [e for e in timed if not WAIT.search(e[0])], kind  # a wait inside an event is not its work
 
 
 def self_times(events) -> list[tuple[str, float, float, float]]:

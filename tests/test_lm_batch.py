@@ -178,6 +178,32 @@ def test_checkpoints_are_written_in_the_background(monkeypatch, tmp_path):
         saver.wait()
 
 
+def test_stop_cost_counts_the_save_in_flight(monkeypatch, tmp_path):
+    """What the time limit budgets for a stop: the save in flight (the first one, untimed, is waited for and
+    timed), then one save; a new checkpointer estimates a save from the process's last save rate."""
+    import time as time_
+
+    from tsallis_theory.studies import _lm_loop as loop
+
+    def slow_save(path, tree, config, *, kind, extra=None):
+        time_.sleep(0.2)
+
+    monkeypatch.setattr(C, "save", slow_save)
+    monkeypatch.setattr(loop.ChunkCheckpoints, "bytes_per_s", None)
+    state = np.zeros(1000)  # 8000 bytes
+    first = loop.ChunkCheckpoints(tmp_path / "a", {}, "train")
+    first.after_chunk(state, {})
+    cost = first.stop_cost(state)  # nothing timed yet: waits for the save in flight, then one save
+    assert first._thread is None and 0.2 <= cost == first.save_s < 0.4
+    assert loop.ChunkCheckpoints.bytes_per_s == pytest.approx(8000 / first.save_s)
+    second = loop.ChunkCheckpoints(tmp_path / "b", {}, "train")
+    second.after_chunk(np.zeros(2000), {})  # in flight, twice the bytes
+    assert second.stop_cost(np.zeros(2000)) == pytest.approx(2 * 2 * first.save_s)  # in flight + one save
+    second.wait()
+    assert second.stop_cost(np.zeros(2000)) == second.save_s  # its own save timed, none in flight
+    assert loop.ChunkCheckpoints(None, {}, "train").stop_cost(state) == 0.0  # no checkpoint: nothing to save
+
+
 def test_a_loop_returns_after_its_last_save_is_written(trainer, policies, tmp_path, monkeypatch):
     """``train`` and ``train_batch`` wait for the save in flight before they return (the study then removes
     the checkpoint, which a late write would bring back)."""

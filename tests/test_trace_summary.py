@@ -44,19 +44,24 @@ def test_summarise_kinds_busy_and_ranking():
 def test_read_trace_prefers_device_lanes_and_drops_waits(tmp_path):
     meta = [{"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "/host:CPU"}},
             {"ph": "M", "name": "process_name", "pid": 2, "args": {"name": "/device:GPU:0"}},
-            {"ph": "M", "name": "thread_name", "pid": 1, "tid": 7, "args": {"name": "tf_XLAEigen/1"}}]
-    host = [{"ph": "X", "pid": 1, "tid": 7, "name": "ynn_fusion.1", "ts": 0, "dur": 5}]
+            {"ph": "M", "name": "thread_name", "pid": 1, "tid": 7, "args": {"name": "tf_XLAEigen/1"}},
+            {"ph": "M", "name": "thread_name", "pid": 2, "tid": 1, "args": {"name": "Stream #13(Compute)"}},
+            {"ph": "M", "name": "thread_name", "pid": 2, "tid": 2, "args": {"name": "XLA Ops"}}]
+    host = [{"ph": "X", "pid": 1, "tid": 7, "name": "ynn_fusion.1", "ts": 0, "dur": 10},
+            {"ph": "X", "pid": 1, "tid": 7, "name": "SlinkyThreadPool::Await", "ts": 2, "dur": 6}]
     device = [{"ph": "X", "pid": 2, "tid": 1, "name": "gemm_fusion_dot.2", "ts": 0, "dur": 4},
-              {"ph": "X", "pid": 2, "tid": 1, "name": "cuStreamWait", "ts": 4, "dur": 9}]
+              {"ph": "X", "pid": 2, "tid": 1, "name": "cuStreamWait", "ts": 4, "dur": 9},
+              {"ph": "X", "pid": 2, "tid": 2, "name": "dot.2", "ts": 0, "dur": 4}]  # a derived lane: not counted
     path = tmp_path / "t.json.gz"
     with gzip.open(path, "wt") as f:
         json.dump({"traceEvents": meta + host + device}, f)
     events, lanes = ts.read_trace(path)
-    assert lanes == "device" and [e[0] for e in events] == ["gemm_fusion_dot.2"]
+    assert lanes == "device streams" and [e[0] for e in events] == ["gemm_fusion_dot.2"]
     with gzip.open(path, "wt") as f:
-        json.dump({"traceEvents": meta[:1] + meta[2:] + host}, f)
+        json.dump({"traceEvents": meta[:1] + meta[2:3] + host}, f)
     events, lanes = ts.read_trace(path)
-    assert lanes == "host XLA threads" and events == [("ynn_fusion.1", 0.0, 5.0, 5.0)]
+    # the thunk waited 6 of its 10 µs for other threads: 4 µs of its own work
+    assert lanes == "host XLA threads" and events == [("ynn_fusion.1", 0.0, 10.0, 4.0)]
 
 
 def test_profile_of_a_real_program(tmp_path):

@@ -47,12 +47,16 @@ def _decode(model, token, cache, positions, keys, template_T, free_T):
     return jax.lax.scan(step, (token, cache), (positions, keys))[1]
 
 
+def _template(task, prompt_P):
+    """(T,) tokens of a rollout of ``prompt_P`` with its forced positions set (the free ones are 0)."""
+    return jnp.concatenate([prompt_P, jnp.zeros(task.rationale_len, prompt_P.dtype),
+                            jnp.array([task.ans, 0], prompt_P.dtype)])
+
+
 def sample_rollout(model, key, prompt_P):
     """(rationale_R, answer) sampled by ``model`` for one prompt of its task."""
     task = model.task
-    template_T = jnp.concatenate([prompt_P, jnp.zeros(task.rationale_len, prompt_P.dtype),
-                                  jnp.array([task.ans, 0], prompt_P.dtype)])
-    seq_T = sample_sequence(model, key, template_T, free_mask(task))
+    seq_T = sample_sequence(model, key, _template(task, prompt_P), free_mask(task))
     p, r = task.prompt_len, task.rationale_len
     return seq_T[p:p + r], seq_T[-1]
 
@@ -62,9 +66,7 @@ def sample_continuations(model, keys_M2, prompt_P):
     the prompt's keys and values computed once (``model.prefix``) and shared by the M caches."""
     task = model.task
     p, t_len = task.prompt_len, task.seq_len
-    template_T = jnp.concatenate([prompt_P, jnp.zeros(task.rationale_len, prompt_P.dtype),
-                                  jnp.array([task.ans, 0], prompt_P.dtype)])
-    free_T = free_mask(task)
+    template_T, free_T = _template(task, prompt_P), free_mask(task)
     (k_prefix, v_prefix), first_V = model.prefix(prompt_P)
 
     def rollout(key):

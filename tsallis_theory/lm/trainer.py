@@ -264,8 +264,8 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None, share_pr
 
     def compile_batch(states: TrainState, seeds) -> None:
         """Compile ``train_chunk_batch`` and ``evaluate_batch`` for batches shaped as ``states`` (R runs, one
-        seed each) without running them: their first call with such a batch then runs at once. Safe to call
-        from another thread while this trainer trains (``_lm_loop.Trainers.compile_ahead``)."""
+        seed each) without running a step: their first call with such a batch then runs at once. Safe to
+        call from another thread while this trainer trains (``_lm_loop.Trainers.compile_ahead``)."""
         train_chunk_batch.lower(states).compile()
         batched_held_out.lower(states.params, jnp.stack([eval_key(s) for s in seeds])).compile()
 

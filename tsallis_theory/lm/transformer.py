@@ -235,7 +235,8 @@ def flops_per_token(task: TaskConfig, cfg: TransformerConfig) -> float:
 
 
 def step_tokens(task: TaskConfig, prompts: int, group_size: int, share_prompt: bool = False) -> int:
-    """Token positions one pass over ``prompts`` × ``group_size`` rollouts computes: B·M·T, or B·(P + M·(T − P))
-    when the M rollouts of a prompt share its P prompt positions (``Transformer.prefix``)."""
-    t, p = task.seq_len, task.prompt_len
+    """Token positions one pass over ``prompts`` × ``group_size`` rollouts computes (a forward over a
+    rollout's first T − 1 tokens, or its T − 1 decode steps): B·M·(T − 1), or B·(P + M·(T − 1 − P)) when the
+    M rollouts of a prompt share its P prompt positions (``Transformer.prefix``)."""
+    t, p = task.seq_len - 1, task.prompt_len
     return prompts * (p + group_size * (t - p)) if share_prompt else prompts * group_size * t

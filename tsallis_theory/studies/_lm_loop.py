@@ -42,9 +42,10 @@ SAVE_SPACING = 10  # between checkpoints, train at least this many times as long
 def _stop_if_late(deadline: Deadline | None, chunk_s: float, saver: "ChunkCheckpoints", state, extra,
                   step: int, total: int, desc: str) -> None:
     """Between chunks, with more to train: if another chunk of ``chunk_s`` seconds (the last one's: after the
-    first chunk, its compilation too) and a save would pass ``deadline``, save the state now (unless this
-    chunk was saved) and raise ``TimeLimitReached`` naming the step and the run or batch ``desc``."""
-    if deadline is None or deadline.allows(chunk_s + saver.save_s):
+    first chunk, its compilation too) and a stop (``ChunkCheckpoints.stop_cost``: the save in flight, then
+    a save of this chunk) would pass ``deadline``, save the state now (unless this chunk was saved) and
+    raise ``TimeLimitReached`` naming the step and the run or batch ``desc``."""
+    if deadline is None or deadline.allows(chunk_s + saver.stop_cost(state)):
         return
     saver.after_chunk(state, extra, force=True)
     raise TimeLimitReached(f"time limit reached: stopped at step {step} of {total} ({desc}), saved; rerun to resume")
@@ -109,15 +110,46 @@ class ChunkCheckpoints:
         self._last = time.perf_counter()
         self.save_s = self._last - started  # how long the last save took
         self.written, self.written_s = self.written + 1, self.written_s + self.save_s
+        if self.save_s > 0 and _nbytes(state):
+            ChunkCheckpoints.bytes_per_s = _nbytes(state) / self.save_s
 
-    def wait(self) -> None:
-        """Return once no save is in flight; raise the error of a save that failed."""
+    # bytes per second of the last save written in this process (the batches of one study are alike): the
+    # cost of a save before this checkpointer has timed one of its own
+    bytes_per_s: float | None = None
+
+    def stop_cost(self, state) -> float:
+        """Seconds that stopping now would take: the save in flight, if any (at most one save's time), then a
+        save of ``state``. A save's time is this checkpointer's last one, else estimated from the process's
+        last save rate; with neither, the save in flight is waited for and timed."""
+        if self.path is None:
+            return 0.0
+        in_flight = self._thread is not None and self._thread.is_alive()
+        if self.save_s > 0:
+            one = self.save_s
+        elif ChunkCheckpoints.bytes_per_s:
+            one = _nbytes(state) / ChunkCheckpoints.bytes_per_s
+        elif in_flight:
+            self.wait()
+            one, in_flight = self.save_s, False
+        else:
+            one = 0.0
+        return one * (2 if in_flight else 1)
+
+    def wait(self, raise_error: bool = True) -> None:
+        """Return once no save is in flight; raise the error of a save that failed (unless not
+        ``raise_error``: the loop is already raising another)."""
         if self._thread is not None:
             self._thread.join()
             self._thread = None
         if self._error is not None:
             exc, self._error = self._error, None
-            raise exc
+            if raise_error:
+                raise exc
+
+
+def _nbytes(tree) -> int:
+    """Bytes of the arrays in ``tree``."""
+    return sum(int(getattr(x, "nbytes", 0)) for x in jax.tree.leaves(tree))
 
 
 def _copy_containers(x):
@@ -166,16 +198,20 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
     def more() -> bool:
         return done < cfg.steps and not (cfg.stop_on_escape and history["escape_step"] is not None)
 
-    while more():
-        started = time.perf_counter()
-        state, metrics = trainer.train_chunk(state)
-        done = int(state.step)
-        _record_chunk(history, metrics, trainer.evaluate(state.params, cfg.seed), done, cfg)
-        saver.after_chunk(state, history)
-        bar.update(cfg.chunk)
-        bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
-        if more():
-            _stop_if_late(deadline, time.perf_counter() - started, saver, state, history, done, cfg.steps, desc)
+    try:
+        while more():
+            started = time.perf_counter()
+            state, metrics = trainer.train_chunk(state)
+            done = int(state.step)
+            _record_chunk(history, metrics, trainer.evaluate(state.params, cfg.seed), done, cfg)
+            saver.after_chunk(state, history)
+            bar.update(cfg.chunk)
+            bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
+            if more():
+                _stop_if_late(deadline, time.perf_counter() - started, saver, state, history, done, cfg.steps, desc)
+    except BaseException:
+        saver.wait(raise_error=False)  # no save outlives its loop; the error in flight is the one to report
+        raise
     saver.wait()
     bar.close()
     return trainer.combine(state.params), history
@@ -247,19 +283,23 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
         return done < total and not all(c.stop_on_escape and h["escape_step"] is not None
                                         for c, h in zip(cfgs, histories))
 
-    while more():
-        started = time.perf_counter()
-        state, metrics = trainer.train_chunk_batch(state)
-        metrics = jax.device_get(metrics)
-        chunk_s.append(time.perf_counter() - started)
-        done = int(state.step[0])
-        for i, (h, ev) in enumerate(zip(histories, evaluate(state))):
-            _record_chunk(h, {k: v[i] for k, v in metrics.items()}, ev, done, cfgs[i])
-        saver.after_chunk(state, {"histories": histories})
-        bar.update(cfgs[0].chunk)
-        if more():
-            _stop_if_late(deadline, time.perf_counter() - started, saver, state, {"histories": histories}, done,
-                          total, desc)
+    try:
+        while more():
+            started = time.perf_counter()
+            state, metrics = trainer.train_chunk_batch(state)
+            metrics = jax.device_get(metrics)
+            chunk_s.append(time.perf_counter() - started)
+            done = int(state.step[0])
+            for i, (h, ev) in enumerate(zip(histories, evaluate(state))):
+                _record_chunk(h, {k: v[i] for k, v in metrics.items()}, ev, done, cfgs[i])
+            saver.after_chunk(state, {"histories": histories})
+            bar.update(cfgs[0].chunk)
+            if more():
+                _stop_if_late(deadline, time.perf_counter() - started, saver, state, {"histories": histories}, done,
+                              total, desc)
+    except BaseException:
+        saver.wait(raise_error=False)
+        raise
     saver.wait()
     bar.close()
     if progress and chunk_s:
@@ -319,21 +359,25 @@ class Trainers:
     def compile_ahead(self, batches, run_mesh=None) -> None:
         """Queue the batched programs (``Trainer.compile_batch``) of ``batches``, (run configs, policies,
         width) triples as ``train_batch`` takes them, for compilation in a background thread; a program (a
-        compile key and padded width) is queued once. Only shapes matter: any policies of the study's
-        architecture will do."""
+        compile key and padded width) is queued once, and those of the first ``KEEP_TRAINERS`` compile keys
+        only (a later one would drop a trainer compiled ahead). Only shapes matter: any policies of the
+        study's architecture will do. Each compilation builds one stand-in batch state on the device (for
+        the gpu preset's 60 runs, 6 GB) and drops it."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compile-ahead")
         queued = set()
         for cfgs, policies, width in batches:
             pcfgs, ppols = padded_batch(cfgs, policies, width, run_mesh)
             program = (compile_key(pcfgs[0]), len(pcfgs))
+            if len({key for key, _ in queued | {program}}) > KEEP_TRAINERS:
+                break  # a further key would evict a trainer compiled ahead before its first use
             if program not in queued:
                 queued.add(program)
                 job = self._pool.submit(self._compile_batch, pcfgs, ppols, run_mesh)
                 self._ahead.setdefault(program[0], []).append(job)
 
     def _compile_batch(self, pcfgs, ppols, run_mesh) -> None:
-        trainer = self._trainer(pcfgs[0], ppols[0])
+        trainer = self._trainer(pcfgs[0], ppols[0])  # made here, in the background, like its programs
         trainer.compile_batch(trainer.init_batch(ppols, pcfgs, run_mesh), [c.seed for c in pcfgs])
 
     def close(self) -> None:

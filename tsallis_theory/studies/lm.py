@@ -411,8 +411,8 @@ def tasks(cfg: Config, bases: list[dict[str, Any]], ckpt_dir, *, methods: tuple[
             policies[base], _ = loop.load_base(loop.base_path(ckpt_dir, base), cfg.task, cfg.model, pre)
         return policies[base]
 
-    def desc_of(spec):
-        return {"base": spec["base"], "study": cfg.name}
+    def desc_of(spec):  # in the run checkpoints' config: a checkpoint resumes only as it was made
+        return {"base": spec["base"], "study": cfg.name, "share_prompt": cfg.share_prompt}
 
     def name_of(spec):
         return "-".join(str(spec[f]) for f in KEY_FIELDS if spec[f] != "")
@@ -561,19 +561,20 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
     else:
         bases_file.check_config()
         runs_file.check_config()
-        recorded = bases_file.rows()
-        if rebuild and _missing_base_checkpoints(recorded, ckpt_dir):
-            rebuild_bases(cfg, recorded, ckpt_dir, bases_file.path, progress=progress)
-        _check_base_checkpoints(recorded, ckpt_dir, bases_file.path)
     done = frozenset() if fresh else frozenset(runs_file.done_tasks())
     trainers = Trainers(cfg.task, share_prompt=cfg.share_prompt)
     if compile_ahead is None:
         import jax
 
         compile_ahead = batch_size(cfg) > 1 and jax.default_backend() != "cpu"
-    if compile_ahead and batch_size(cfg) > 1:
+    if compile_ahead and batch_size(cfg) > 1:  # beside the pretraining, or the rebuild of the bases
         trainers.compile_ahead(compile_ahead_batches(cfg, methods, done), run_mesh)
     try:
+        if not fresh:
+            recorded = bases_file.rows()
+            if rebuild and _missing_base_checkpoints(recorded, ckpt_dir):
+                rebuild_bases(cfg, recorded, ckpt_dir, bases_file.path, progress=progress)
+            _check_base_checkpoints(recorded, ckpt_dir, bases_file.path)
         bases = run_tasks(bases_file.path, bases_file.config, base_tasks(cfg, ckpt_dir, progress=progress),
                           fresh=fresh, progress=progress, desc=f"lm {cfg.name} bases")
         run_list = tasks(cfg, bases, ckpt_dir, methods=methods, progress=progress, done=done, run_mesh=run_mesh,
