@@ -170,8 +170,8 @@ def main(argv=None) -> int:
     sample = eqx.filter_jit(lambda mdl, k: sample_batch(mdl, k, prompts, study.share_prompt))
     samp_s = _time(lambda: sample(model, keys)[1], 10)
 
-    train_tokens = step_tokens(task, b, m, study.share_prompt)  # positions computed per pass (shared prompts once)
-    samp_tokens = train_tokens  # sampling feeds the same T - 1 positions a rollout's forward computes
+    # positions computed per pass (shared prompts once): sampling feeds the T - 1 positions a forward computes
+    train_tokens = step_tokens(task, b, m, study.share_prompt)
     train_flops = 4 * train_tokens * fpt  # sampling forward + forward + backward (2x)
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), preset {args.preset}: "
           f"B={b} M={m} T={t}, {sum(x.size for x in jax.tree.leaves(state.params))} parameters, "
@@ -196,10 +196,10 @@ def main(argv=None) -> int:
           f"({1 / sequential_s:.2f} runs/s): batched/sequential = {sequential_s / batched_s:.2f}x; batched train step "
           f"{train_flops / (batched_s / args.steps) / peak:.1%} of the matmul peak (evaluation included); "
           f"first calls (compilation included): batch {first[1]:.1f} s, one at a time {first[2]:.1f} s")
-    print(f"sampling: {b * m / samp_s:,.0f} rollouts/s, {samp_tokens * fpt / samp_s / 1e9:.2f} GFLOP/s "
-          f"= {samp_tokens * fpt / samp_s / peak:.1%} of the matmul peak")
+    print(f"sampling: {b * m / samp_s:,.0f} rollouts/s, {train_tokens * fpt / samp_s / 1e9:.2f} GFLOP/s "
+          f"= {train_tokens * fpt / samp_s / peak:.1%} of the matmul peak")
     bsamp_s = batched_sampling(task, study, cfg, args.runs, args.repeat)
-    samp_flops = args.runs * samp_tokens * fpt
+    samp_flops = args.runs * train_tokens * fpt
     print(f"batched sampling: {args.runs} runs x one step's B*M rollouts in {bsamp_s * 1e3:.1f} ms = "
           f"{samp_flops / bsamp_s / peak:.1%} of the matmul peak; "
           f"{bsamp_s / (batched_s * args.runs / args.steps):.0%} of a batched train step (evaluation included)")

@@ -176,6 +176,11 @@ def test_checkpoints_are_written_in_the_background(monkeypatch, tmp_path):
     saver.after_chunk("state-6", history)
     with pytest.raises(OSError, match="disk full"):
         saver.wait()
+    saver.after_chunk("state-7", history)  # fails too, while the loop around it raises its own error
+    with pytest.raises(KeyError, match="the loop's"):
+        with saver:
+            raise KeyError("the loop's error")
+    assert saver._thread is None  # waited for, its error dropped for the loop's
 
 
 def test_stop_cost_counts_the_save_in_flight(monkeypatch, tmp_path):

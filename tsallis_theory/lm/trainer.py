@@ -9,7 +9,7 @@
                                                  ``run_mesh``'s devices, ``sharding.run_mesh``)
     train_chunk_batch(states)                    jax.vmap of train_chunk over the run axis; metrics (R, chunk)
     evaluate_batch(params, seeds) -> dict        held-out metrics of R runs, (R,) arrays
-    compile_batch(states, seeds)                 compile the two batched programs for that shape, running nothing
+    compile_batch(states, seeds)                 compile the two batched programs for that shape, running no step
 
 What differs between the runs of a study (q, the schedule's switch step, the noise rate ε, the seed, the
 learning rate, the clipping norm, the update-norm target, the training data (fresh or a fixed set), and the
@@ -258,16 +258,19 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None, share_pr
 
     batched_held_out = eqx.filter_jit(jax.vmap(held_out))
 
+    def eval_keys(seeds):
+        return jnp.stack([eval_key(s) for s in seeds])
+
     def evaluate_batch(params, seeds):
         """Held-out metrics of R runs (``params`` with a leading run axis, one seed each): dict of (R,) arrays."""
-        return batched_held_out(params, jnp.stack([eval_key(s) for s in seeds]))
+        return batched_held_out(params, eval_keys(seeds))
 
     def compile_batch(states: TrainState, seeds) -> None:
         """Compile ``train_chunk_batch`` and ``evaluate_batch`` for batches shaped as ``states`` (R runs, one
         seed each) without running a step: their first call with such a batch then runs at once. Safe to
         call from another thread while this trainer trains (``_lm_loop.Trainers.compile_ahead``)."""
         train_chunk_batch.lower(states).compile()
-        batched_held_out.lower(states.params, jnp.stack([eval_key(s) for s in seeds])).compile()
+        batched_held_out.lower(states.params, eval_keys(seeds)).compile()
 
     return Trainer(init, train_chunk, evaluate, combine, init_batch, train_chunk_batch, evaluate_batch, compile_batch)
 

@@ -67,8 +67,7 @@ class ChunkCheckpoints:
     arrays are immutable and ``extra`` is copied first, so the file holds the chunk it was started for. At
     most one save is in flight; a chunk that ends while one is, is not saved. A forced save (the time limit:
     ``_stop_if_late``) waits for the save in flight and writes in the caller's thread; ``wait()`` waits too
-    (the loops call it before they return, so that no save outlives its run), and re-raises a failed save's
-    error."""
+    and re-raises a failed save's error; a loop runs inside ``with saver:``, so that no save outlives it."""
 
     def __init__(self, path, config: dict[str, Any], kind: str, background: bool = True):
         self.path, self.config, self.kind, self.background = path, config, kind, background
@@ -89,8 +88,7 @@ class ChunkCheckpoints:
             if force:
                 self.wait()
             return
-        in_flight = self._thread is not None and self._thread.is_alive()
-        if not force and (in_flight or (self._last is not None and now - self._last < SAVE_SPACING * self.save_s)):
+        if not force and (self._in_flight() or (self._last is not None and now - self._last < SAVE_SPACING * self.save_s)):
             return
         self.wait()
         self._saved_chunk = self._chunks
@@ -110,8 +108,9 @@ class ChunkCheckpoints:
         self._last = time.perf_counter()
         self.save_s = self._last - started  # how long the last save took
         self.written, self.written_s = self.written + 1, self.written_s + self.save_s
-        if self.save_s > 0 and _nbytes(state):
-            ChunkCheckpoints.bytes_per_s = _nbytes(state) / self.save_s
+        nbytes = _nbytes(state)
+        if self.save_s > 0 and nbytes:
+            ChunkCheckpoints.bytes_per_s = nbytes / self.save_s
 
     # bytes per second of the last save written in this process (the batches of one study are alike): the
     # cost of a save before this checkpointer has timed one of its own
@@ -123,7 +122,7 @@ class ChunkCheckpoints:
         last save rate; with neither, the save in flight is waited for and timed."""
         if self.path is None:
             return 0.0
-        in_flight = self._thread is not None and self._thread.is_alive()
+        in_flight = self._in_flight()
         if self.save_s > 0:
             one = self.save_s
         elif ChunkCheckpoints.bytes_per_s:
@@ -134,6 +133,17 @@ class ChunkCheckpoints:
         else:
             one = 0.0
         return one * (2 if in_flight else 1)
+
+    def _in_flight(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> "ChunkCheckpoints":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        """A loop's ``with saver:`` ends once its last save is written; an error already leaving the loop is
+        the one reported, not the save's."""
+        self.wait(raise_error=exc_type is None)
 
     def wait(self, raise_error: bool = True) -> None:
         """Return once no save is in flight; raise the error of a save that failed (unless not
@@ -198,7 +208,7 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
     def more() -> bool:
         return done < cfg.steps and not (cfg.stop_on_escape and history["escape_step"] is not None)
 
-    try:
+    with saver:  # no save outlives the loop
         while more():
             started = time.perf_counter()
             state, metrics = trainer.train_chunk(state)
@@ -209,10 +219,6 @@ def train(task: TaskConfig, cfg: TrainConfig, policy, *, policy_desc: dict[str, 
             bar.set_postfix(P=f"{history['steps']['mean_P'][-1]:.3g}")
             if more():
                 _stop_if_late(deadline, time.perf_counter() - started, saver, state, history, done, cfg.steps, desc)
-    except BaseException:
-        saver.wait(raise_error=False)  # no save outlives its loop; the error in flight is the one to report
-        raise
-    saver.wait()
     bar.close()
     return trainer.combine(state.params), history
 
@@ -283,7 +289,7 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
         return done < total and not all(c.stop_on_escape and h["escape_step"] is not None
                                         for c, h in zip(cfgs, histories))
 
-    try:
+    with saver:
         while more():
             started = time.perf_counter()
             state, metrics = trainer.train_chunk_batch(state)
@@ -297,10 +303,6 @@ def train_batch(task: TaskConfig, cfgs: list[TrainConfig], policies: list, *, po
             if more():
                 _stop_if_late(deadline, time.perf_counter() - started, saver, state, {"histories": histories}, done,
                               total, desc)
-    except BaseException:
-        saver.wait(raise_error=False)
-        raise
-    saver.wait()
     bar.close()
     if progress and chunk_s:
         rest = chunk_s[1:] or chunk_s

@@ -566,7 +566,7 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
     if compile_ahead is None:
         import jax
 
-        compile_ahead = batch_size(cfg) > 1 and jax.default_backend() != "cpu"
+        compile_ahead = jax.default_backend() != "cpu"
     if compile_ahead and batch_size(cfg) > 1:  # beside the pretraining, or the rebuild of the bases
         trainers.compile_ahead(compile_ahead_batches(cfg, methods, done), run_mesh)
     try:
