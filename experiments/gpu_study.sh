@@ -73,5 +73,5 @@ rc=${PIPESTATUS[0]}
 echo "study exit code $rc after $((SECONDS - started)) s (124: stopped at the time limit; rerun to resume)" \
   | tee -a "$out/study.log"
 cp -r "$out/lm_$preset" "$keep/" 2>/dev/null
-grep -a -h "runs (padded)" "$out/study.log" "$out/study.err" | tail -n 12
+grep -a -h -E "runs \(padded\)|compiled ahead" "$out/study.log" "$out/study.err" | tail -n 20
 exit "$rc"

@@ -4,8 +4,10 @@ CLI's bad input, the ledger checks' decision rules on synthetic rows, and figure
 import dataclasses
 import json
 import math
+import re
 import shutil
 
+import numpy as np
 import pytest
 
 from tsallis_theory.cli import main
@@ -116,10 +118,11 @@ def test_time_limit_stops_the_study_saved_and_it_resumes(smoke_out, tmp_path, ca
     assert "--time-limit must be > 0 seconds; got 0.0" in err and err.count("\n") == 1
 
 
-def test_compile_ahead_compiles_each_batch_program_once_in_the_background(smoke_out, tmp_path):
+def test_compile_ahead_compiles_each_batch_program_once_in_the_background(smoke_out, tmp_path, capsys):
     """compile_ahead: the batched train and evaluation programs (here two: SGD and Adam) are compiled by the
     background thread, once each, and the study's own thread runs them without compiling; the rows are those
-    of the study without it (``smoke_out``, plus the Adam arm)."""
+    of the study without it (``smoke_out``, plus the Adam arm). With progress, the study prints each
+    program's compilation seconds, as the monitoring events time them."""
     import threading
 
     from jax import monitoring
@@ -128,20 +131,27 @@ def test_compile_ahead_compiles_each_batch_program_once_in_the_background(smoke_
     out = tmp_path / "ahead"
     shutil.copytree(smoke_out[0], out)
     (study_dir(out, "smoke") / "runs.jsonl").unlink()  # the bases stay; every run is to do
-    compiled = []
+    compiled, seconds = [], []
 
     def listener(name, secs, fun_name="", **kw):
         if name == "/jax/core/compile/backend_compile_duration" and fun_name in ("jit(train_chunk_batch)",
                                                                                 "jit(evaluate)"):
             compiled.append((fun_name, threading.current_thread().name))
+            seconds.append(secs)
 
     monitoring.register_event_duration_secs_listener(listener)
     try:
-        rows = run(cfg, out, methods=("garl-1",), progress=False, compile_ahead=True)
+        rows = run(cfg, out, methods=("garl-1",), progress=True, compile_ahead=True)
     finally:
         monitoring.unregister_event_duration_listener(listener)
     assert sorted(compiled) == sorted([("jit(train_chunk_batch)", "compile-ahead_0"),
                                        ("jit(evaluate)", "compile-ahead_0")] * 2)
+    printed = re.findall(r"compiled ahead: rl programs \((sgd|adam), (\d+) runs\): train chunk ([\d.]+) s, "
+                         r"evaluation ([\d.]+) s", capsys.readouterr().out)
+    assert [(opt, int(r)) for opt, r, _, _ in printed] == [("sgd", 4), ("adam", 1)]
+    # lowering and compiling (what is printed) take at least the backend compilation (what is monitored)
+    for (_, _, train_s, eval_s), backend in zip(printed, np.reshape(seconds, (2, 2))):
+        assert float(train_s) >= round(backend[0], 1) - 0.05 and float(eval_s) >= round(backend[1], 1) - 0.05
     assert [r["optimizer"] for r in rows] == ["sgd"] * 4 + ["adam"]
     assert [dict(r, wall_s=0) for r in rows[:4]] == [dict(r, wall_s=0) for r in smoke_out[1]]
 

@@ -9,7 +9,8 @@
                                                  ``run_mesh``'s devices, ``sharding.run_mesh``)
     train_chunk_batch(states)                    jax.vmap of train_chunk over the run axis; metrics (R, chunk)
     evaluate_batch(params, seeds) -> dict        held-out metrics of R runs, (R,) arrays
-    compile_batch(states, seeds)                 compile the two batched programs for that shape, running no step
+    compile_batch(states, seeds) -> dict         compile the two batched programs for that shape, running no
+                                                 step; the seconds each took
 
 What differs between the runs of a study (q, the schedule's switch step, the noise rate ε, the seed, the
 learning rate, the clipping norm, the update-norm target, the training data (fresh or a fixed set), and the
@@ -36,6 +37,7 @@ checkpoints and shows progress is the study's (``tsallis_theory.studies._lm_loop
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any, NamedTuple
 
 import equinox as eqx
@@ -265,12 +267,16 @@ def make_trainer(task: TaskConfig, cfg: TrainConfig, policy, mesh=None, share_pr
         """Held-out metrics of R runs (``params`` with a leading run axis, one seed each): dict of (R,) arrays."""
         return batched_held_out(params, eval_keys(seeds))
 
-    def compile_batch(states: TrainState, seeds) -> None:
+    def compile_batch(states: TrainState, seeds) -> dict[str, float]:
         """Compile ``train_chunk_batch`` and ``evaluate_batch`` for batches shaped as ``states`` (R runs, one
         seed each) without running a step: their first call with such a batch then runs at once. Safe to
-        call from another thread while this trainer trains (``_lm_loop.Trainers.compile_ahead``)."""
+        call from another thread while this trainer trains (``_lm_loop.Trainers.compile_ahead``). Returns
+        the seconds each took to lower and compile: {"train_chunk": s, "evaluate": s}."""
+        started = time.perf_counter()
         train_chunk_batch.lower(states).compile()
+        middle = time.perf_counter()
         batched_held_out.lower(states.params, eval_keys(seeds)).compile()
+        return {"train_chunk": middle - started, "evaluate": time.perf_counter() - middle}
 
     return Trainer(init, train_chunk, evaluate, combine, init_batch, train_chunk_batch, evaluate_batch, compile_batch)
 

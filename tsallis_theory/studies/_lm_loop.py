@@ -358,13 +358,15 @@ class Trainers:
                               f"at its first call instead", RuntimeWarning, stacklevel=2)
         return self._trainer(cfg, policy)
 
-    def compile_ahead(self, batches, run_mesh=None) -> None:
+    def compile_ahead(self, batches, run_mesh=None, report=None) -> None:
         """Queue the batched programs (``Trainer.compile_batch``) of ``batches``, (run configs, policies,
         width) triples as ``train_batch`` takes them, for compilation in a background thread; a program (a
         compile key and padded width) is queued once, and those of the first ``KEEP_TRAINERS`` compile keys
         only (a later one would drop a trainer compiled ahead). Only shapes matter: any policies of the
         study's architecture will do. Each compilation builds one stand-in batch state on the device (for
-        the gpu preset's 60 runs, 6 GB) and drops it."""
+        the gpu preset's 60 runs, 6 GB) and drops it. ``report``, if given, is called from the background
+        thread with one line per program compiled: its compile key's kind, optimiser and width, and the
+        seconds its train and evaluation programs took (the compilation cost, apart from any training)."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compile-ahead")
         queued = set()
@@ -375,12 +377,15 @@ class Trainers:
                 break  # a further key would evict a trainer compiled ahead before its first use
             if program not in queued:
                 queued.add(program)
-                job = self._pool.submit(self._compile_batch, pcfgs, ppols, run_mesh)
+                job = self._pool.submit(self._compile_batch, pcfgs, ppols, run_mesh, report)
                 self._ahead.setdefault(program[0], []).append(job)
 
-    def _compile_batch(self, pcfgs, ppols, run_mesh) -> None:
+    def _compile_batch(self, pcfgs, ppols, run_mesh, report) -> None:
         trainer = self._trainer(pcfgs[0], ppols[0])  # made here, in the background, like its programs
-        trainer.compile_batch(trainer.init_batch(ppols, pcfgs, run_mesh), [c.seed for c in pcfgs])
+        seconds = trainer.compile_batch(trainer.init_batch(ppols, pcfgs, run_mesh), [c.seed for c in pcfgs])
+        if report is not None:
+            report(f"compiled ahead: {compile_key(pcfgs[0])[0]} programs ({pcfgs[0].optimizer}, {len(pcfgs)} runs): "
+                   f"train chunk {seconds['train_chunk']:.1f} s, evaluation {seconds['evaluate']:.1f} s")
 
     def close(self) -> None:
         """Drop the queued compilations not started; the one in progress finishes in its thread."""

@@ -568,7 +568,10 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
 
         compile_ahead = jax.default_backend() != "cpu"
     if compile_ahead and batch_size(cfg) > 1:  # beside the pretraining, or the rebuild of the bases
-        trainers.compile_ahead(compile_ahead_batches(cfg, methods, done), run_mesh)
+        from tqdm.auto import tqdm
+
+        trainers.compile_ahead(compile_ahead_batches(cfg, methods, done), run_mesh,
+                               report=tqdm.write if progress else None)
     try:
         if not fresh:
             recorded = bases_file.rows()
