@@ -16,7 +16,7 @@ compilation cache then hands to the study (experiments/gpu_study.sh).
 
 The peak is a matmul in the model's dtype (float32 at JAX's default precision, TF32 on GPUs that have it; bfloat16 for
 a bfloat16 model), 1024^3 on CPU and
-8192^3 on GPU. FLOPs count matmuls only (2 per multiply-add, ``transformer.flops_per_token``): a train step is one
+8192^3 on GPU. FLOPs count matmuls only (2 per multiply-add, ``transformer.train_step_flops``): a train step is one
 sampling pass (forward, KV-cached) plus a forward and a backward (x3) over the T − 1 positions of B·M
 rollouts, or, for a preset that shares each prompt among its rollouts (``share_prompt``, the gpu preset),
 over the B prompts once and the B·M continuations (``transformer.step_tokens``): the work done, not the
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     from tsallis_theory._config import enable_x64
     from tsallis_theory.lm.policy import sample_batch
     from tsallis_theory.lm.trainer import make_trainer
-    from tsallis_theory.lm.transformer import Transformer, flops_per_token, step_tokens
+    from tsallis_theory.lm.transformer import Transformer, flops_per_token, step_tokens, train_step_flops
     from tsallis_theory.studies.lm import PRESETS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -172,7 +172,7 @@ def main(argv=None) -> int:
 
     # positions computed per pass (shared prompts once): sampling feeds the T - 1 positions a forward computes
     train_tokens = step_tokens(task, b, m, study.share_prompt)
-    train_flops = 4 * train_tokens * fpt  # sampling forward + forward + backward (2x)
+    train_flops = train_step_flops(task, study.model, b, m, study.share_prompt)
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), preset {args.preset}: "
           f"B={b} M={m} T={t}, {sum(x.size for x in jax.tree.leaves(state.params))} parameters, "
           f"{'each prompt shared by its rollouts' if study.share_prompt else 'every rollout computes its prompt'} "

@@ -17,8 +17,8 @@ from tsallis_theory.lm import checkpoints as C
 from tsallis_theory.plots import draw_figures
 from tsallis_theory.results import ConfigMismatch, ResultsFile
 from tsallis_theory.studies import _lm_loop as loop
-from tsallis_theory.studies.lm import (BASES, DESIGN, NOISE_CHUNK, PRESETS, check_rebuilt, plan, run, study_dir,
-                                       train_config)
+from tsallis_theory.studies.lm import (BASES, DESIGN, NOISE_CHUNK, PRESETS, check_rebuilt, done_runs, plan, run,
+                                       study_dir, train_config, work)
 
 SMOKE = PRESETS["smoke"]
 pytestmark = pytest.mark.xdist_group("lm_smoke")  # one worker builds the smoke study (``smoke_out``) once
@@ -131,6 +131,7 @@ def test_compile_ahead_compiles_each_batch_program_once_in_the_background(smoke_
     out = tmp_path / "ahead"
     shutil.copytree(smoke_out[0], out)
     (study_dir(out, "smoke") / "runs.jsonl").unlink()  # the bases stay; every run is to do
+    predicted = work(cfg, ("garl-1",), done_runs(cfg, out))  # what --plan says the study will train
     compiled, seconds = [], []
 
     def listener(name, secs, fun_name="", **kw):
@@ -146,8 +147,15 @@ def test_compile_ahead_compiles_each_batch_program_once_in_the_background(smoke_
         monitoring.unregister_event_duration_listener(listener)
     assert sorted(compiled) == sorted([("jit(train_chunk_batch)", "compile-ahead_0"),
                                        ("jit(evaluate)", "compile-ahead_0")] * 2)
+    out_text = capsys.readouterr().out
     printed = re.findall(r"compiled ahead: rl programs \((sgd|adam), (\d+) runs\): train chunk ([\d.]+) s, "
-                         r"evaluation ([\d.]+) s", capsys.readouterr().out)
+                         r"evaluation ([\d.]+) s", out_text)
+    # the plan predicted the programs compiled and the batches trained (their closing lines: width x steps)
+    assert [(g["optimizer"], g["width"]) for g in predicted] == [(opt, int(r)) for opt, r, _, _ in printed]
+    trained = re.findall(r"(\d+) runs \(padded\) x (\d+) steps", out_text)
+    assert sorted((int(w), int(s)) for w, s in trained) == sorted(
+        (g["width"], g["steps"]) for g in predicted for _ in range(g["batches"]))
+    assert sum(g["runs"] for g in predicted) == len(rows)
     assert [(opt, int(r)) for opt, r, _, _ in printed] == [("sgd", 4), ("adam", 1)]
     # lowering and compiling (what is printed) take at least the backend compilation (what is monitored)
     for (_, _, train_s, eval_s), backend in zip(printed, np.reshape(seconds, (2, 2))):
@@ -450,3 +458,27 @@ def test_warm_trajectory_script_prints_the_measurements(capsys):
     with pytest.raises(SystemExit) as exc:
         trajectory(["--until", "1.5"])
     assert exc.value.code == 2 and "--until must be in (0, 1)" in capsys.readouterr().err
+
+
+def test_plan_prints_the_work_left_and_trains_nothing(smoke_out, tmp_path, capsys):
+    """tsallis-lab lm --plan: the runs without rows, by compiled program (the study's batches: above, the
+    compile-ahead test checks them against what the study trains), with the totals; no rows are written.
+    With every run of the selection done: nothing to train."""
+    out, rows = smoke_out
+    assert main(["lm", "--preset", "smoke", "--methods", "garl-1", "--out", str(out), "--plan"]) == 0
+    assert capsys.readouterr().out.strip() == "nothing to train: every run of the smoke preset's plan has its row"
+    fresh = tmp_path / "none"
+    assert main(["lm", "--preset", "smoke", "--out", str(fresh), "--plan"]) == 0
+    text = capsys.readouterr().out
+    groups = work(SMOKE)
+    assert sum(g["runs"] for g in groups) == len(plan(SMOKE)) and not fresh.exists()
+    total = sum(g["train_flops"] + g["eval_flops"] for g in groups)
+    assert f"{len(plan(SMOKE))} runs in {sum(g['batches'] for g in groups)} batches" in text
+    assert f"{total:.3g} matmul FLOP" in text and len(text.strip().splitlines()) == len(groups) + 1
+    assert sum(g["runs"] for g in work(SMOKE, done=done_runs(SMOKE, out))) == len(plan(SMOKE)) - len(rows)
+    # the gpu study as docs/lm.md describes it, in batches of at most 64: LM-COLD's 120 runs of 300 steps in two
+    # batches of 60; LM-NOISE's 18 runs of 1600 steps (chunk 50: another program); LM-WARM's 105 SGD runs of
+    # 260 steps in two batches padded to LM-COLD's 60 (its program), and its 21 Adam runs (a third program)
+    gpu = work(dataclasses.replace(PRESETS["gpu"], batch_runs=64))
+    assert [(g["program"], g["optimizer"], g["steps"], g["width"], g["batches"], g["runs"]) for g in gpu] == [
+        (1, "sgd", 300, 60, 2, 120), (2, "sgd", 1600, 18, 1, 18), (1, "sgd", 260, 60, 2, 105), (3, "adam", 260, 21, 1, 21)]

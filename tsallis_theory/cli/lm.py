@@ -10,6 +10,7 @@ Examples:
   tsallis-lab lm --preset cpu --figures-only          (redraw figures/lm_*.png from the committed rows)
   tsallis-lab lm --preset gpu --rebuild-bases         (continue committed rows on a machine without checkpoints)
   tsallis-lab lm --preset cpu --time-limit 600        (stop between chunks after at most 10 minutes, saved; rerun)
+  tsallis-lab lm --preset gpu --batch-runs 64 --plan  (what the study would train, in which batches; no training)
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compile-ahead", action=argparse.BooleanOptionalAction, default=None,
                         help="compile the batched programs in a background thread while the bases and earlier "
                              "batches train (default: on when runs go in batches on an accelerator)")
+    parser.add_argument("--plan", action="store_true",
+                        help="only print the training the runs without rows still need (batches, compiled programs, "
+                             "sequential steps, matmul FLOPs) and exit")
     parser.add_argument("--figures-only", action="store_true",
                         help="only redraw the figures from the rows in --out (no training)")
 
@@ -75,6 +79,10 @@ def run(args) -> int:
     from tsallis_theory.cli._study import figures_dir
 
     out, figures = Path(args.out), figures_dir(args.out, args.figures)
+    if args.plan:
+        methods = tuple(args.methods) if args.methods else None
+        print(study.describe_work(study.work(cfg, methods, study.done_runs(cfg, out, args.fresh)), cfg))
+        return 0
     if args.figures_only:
         if figures is None:
             raise ValueError("--figures-only needs a figures folder (--figures DIR)")

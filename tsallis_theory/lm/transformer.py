@@ -240,3 +240,19 @@ def step_tokens(task: TaskConfig, prompts: int, group_size: int, share_prompt: b
     M rollouts of a prompt share its P prompt positions (``Transformer.prefix``)."""
     t, p = task.seq_len - 1, task.prompt_len
     return prompts * (p + group_size * (t - p)) if share_prompt else prompts * group_size * t
+
+
+def train_step_flops(task: TaskConfig, cfg: TransformerConfig, prompts: int, group_size: int,
+                     share_prompt: bool = False, sampled: bool = True) -> float:
+    """Matmul FLOPs of one train step over ``prompts`` × ``group_size`` rollouts: the rollouts' sampling (a
+    forward's worth of decode steps, unless ``sampled`` is False: gold rationales), the surrogate's forward
+    and its backward (twice a forward), each over ``step_tokens`` positions."""
+    passes = 4 if sampled else 3
+    return passes * step_tokens(task, prompts, group_size, share_prompt) * flops_per_token(task, cfg)
+
+
+def evaluation_flops(task: TaskConfig, cfg: TransformerConfig, prompts: int, k: int,
+                     share_prompt: bool = False) -> float:
+    """Matmul FLOPs of one held-out evaluation (``evaluation.make_evaluator``): sampling k rollouts of each of
+    ``prompts`` prompts, then a teacher-forced forward over them."""
+    return 2 * step_tokens(task, prompts, k, share_prompt) * flops_per_token(task, cfg)

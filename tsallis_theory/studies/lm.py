@@ -481,6 +481,62 @@ def compile_ahead_batches(cfg: Config, methods: tuple[str, ...] | None = None,
             for batch, width in todo_batches(cfg, plan(cfg, methods), done)]
 
 
+def done_runs(cfg: Config, out, fresh: bool = False) -> frozenset:
+    """The task ids (``results.task_id``) of the finished runs in ``out``'s rows of ``cfg`` (none if ``fresh``);
+    ``results.ConfigMismatch`` if those rows were made under another config."""
+    if fresh:
+        return frozenset()
+    runs_file = ResultsFile(runs_path(out, cfg.name), results_config(cfg))
+    runs_file.check_config()
+    return frozenset(runs_file.done_tasks())
+
+
+def work(cfg: Config, methods: tuple[str, ...] | None = None, done: frozenset = frozenset()) -> list[dict[str, Any]]:
+    """The training the runs of ``plan(cfg, methods)`` not in ``done`` still need, as ``todo_batches`` will run
+    them: one dict per (compiled program, budget), in order of first appearance, with the program's number
+    (one per compile key and padded width: each is compiled once), its coefficient kind, optimiser and chunk,
+    the budget ``steps``, the padded ``width``, the number of ``batches`` and of real ``runs``, and the matmul
+    FLOPs of their training and of their held-out evaluations (one at step 0 and one per chunk), padded runs
+    included (``transformer.train_step_flops``, ``transformer.evaluation_flops``). The bases' pretraining is
+    not counted: its length depends on when the measured p0 targets are met."""
+    from tsallis_theory.lm.trainer import compile_key
+    from tsallis_theory.lm.transformer import evaluation_flops, train_step_flops
+
+    programs: dict[tuple, int] = {}
+    groups: dict[tuple, dict[str, Any]] = {}
+    for batch, width in todo_batches(cfg, plan(cfg, methods), done):
+        tc = train_config(cfg, batch[0])
+        program = programs.setdefault((compile_key(tc), width), len(programs) + 1)
+        evaluations = -(-tc.steps // tc.chunk) + 1
+        g = groups.setdefault((program, tc.steps), {
+            "program": program, "kind": compile_key(tc)[0], "optimizer": tc.optimizer, "chunk": tc.chunk,
+            "steps": tc.steps, "width": width, "batches": 0, "runs": 0, "train_flops": 0.0, "eval_flops": 0.0})
+        g["batches"] += 1
+        g["runs"] += len(batch)
+        sampled = not parse_method(tc.method).uses_gold_rationale
+        g["train_flops"] += width * tc.steps * train_step_flops(cfg.task, cfg.model, tc.batch_prompts, tc.group_size,
+                                                                cfg.share_prompt, sampled)
+        g["eval_flops"] += width * evaluations * evaluation_flops(cfg.task, cfg.model, tc.eval_prompts, tc.eval_k,
+                                                                  cfg.share_prompt)
+    return list(groups.values())
+
+
+def describe_work(groups: list[dict[str, Any]], cfg: Config) -> str:
+    """``work``'s groups as lines, then the totals: batches, programs to compile, the train steps the batches
+    take one after another (a batch's steps are sequential; its runs are not), and the matmul FLOPs."""
+    if not groups:
+        return f"nothing to train: every run of the {cfg.name} preset's plan has its row"
+    lines = [f"program {g['program']} ({g['kind']}, {g['optimizer']}, chunk {g['chunk']}), {g['steps']} steps: "
+             f"{g['batches']} batch{'es' if g['batches'] > 1 else ''} of width {g['width']}, {g['runs']} runs; "
+             f"{g['train_flops']:.3g} FLOP training, {g['eval_flops']:.3g} FLOP evaluation" for g in groups]
+    train, evals = sum(g["train_flops"] for g in groups), sum(g["eval_flops"] for g in groups)
+    lines.append(f"{sum(g['runs'] for g in groups)} runs in {sum(g['batches'] for g in groups)} batches of "
+                 f"{len({g['program'] for g in groups})} compiled programs; {sum(g['batches'] * g['steps'] for g in groups):,} "
+                 f"train steps one after another; {train + evals:.3g} matmul FLOP ({train:.3g} training, {evals:.3g} "
+                 f"evaluation), the bases' pretraining not included")
+    return "\n".join(lines)
+
+
 def _missing_base_checkpoints(bases: list[dict[str, Any]], ckpt_dir) -> list[str]:
     from tsallis_theory.lm import checkpoints as C
     from tsallis_theory.studies._lm_loop import base_path
@@ -560,8 +616,7 @@ def run(cfg: Config, out, *, fresh: bool = False, progress: bool = True, methods
             shutil.rmtree(ckpt_dir / sub, ignore_errors=True)
     else:
         bases_file.check_config()
-        runs_file.check_config()
-    done = frozenset() if fresh else frozenset(runs_file.done_tasks())
+    done = done_runs(cfg, out, fresh)
     trainers = Trainers(cfg.task, share_prompt=cfg.share_prompt)
     if compile_ahead is None:
         import jax
