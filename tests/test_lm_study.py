@@ -245,6 +245,10 @@ def test_batches_share_one_compilation_per_group():
     assert sorted(w for _, w in out) == [18, 21, 60, 60, 60, 60]  # 105 LM-WARM SGD runs: 52 + 53, LM-COLD's width
     assert sum(len(b) for b, _ in out) == len(plan(cfg)) == 264
     assert len({(compile_key(train_config(cfg, b[0])), w) for b, w in out}) == 3
+    # the batches of one program run one after another: LM-COLD, then LM-WARM under SGD (the same program), then
+    # LM-NOISE and LM-WARM under Adam
+    assert [(b[0]["experiment"], len(b)) for b, _ in out] == [("cold", 60), ("cold", 60), ("warm", 52), ("warm", 53),
+                                                              ("noise", 18), ("warm", 21)]
     for b, w in out:  # one budget per batch, one width per compile key
         assert len({train_config(cfg, s).steps for s in b}) == 1
         assert {w2 for b2, w2 in out if compile_key(train_config(cfg, b2[0])) == compile_key(train_config(cfg, b[0]))} == {w}
@@ -477,8 +481,8 @@ def test_plan_prints_the_work_left_and_trains_nothing(smoke_out, tmp_path, capsy
     assert f"{total:.3g} matmul FLOP" in text and len(text.strip().splitlines()) == len(groups) + 1
     assert sum(g["runs"] for g in work(SMOKE, done=done_runs(SMOKE, out))) == len(plan(SMOKE)) - len(rows)
     # the gpu study as docs/lm.md describes it, in batches of at most 64: LM-COLD's 120 runs of 300 steps in two
-    # batches of 60; LM-NOISE's 18 runs of 1600 steps (chunk 50: another program); LM-WARM's 105 SGD runs of
-    # 260 steps in two batches padded to LM-COLD's 60 (its program), and its 21 Adam runs (a third program)
+    # batches of 60; LM-WARM's 105 SGD runs of 260 steps in two batches padded to LM-COLD's 60 (its program);
+    # LM-NOISE's 18 runs of 1600 steps (chunk 50: another program), and LM-WARM's 21 Adam runs (a third program)
     gpu = work(dataclasses.replace(PRESETS["gpu"], batch_runs=64))
     assert [(g["program"], g["optimizer"], g["steps"], g["width"], g["batches"], g["runs"]) for g in gpu] == [
-        (1, "sgd", 300, 60, 2, 120), (2, "sgd", 1600, 18, 1, 18), (1, "sgd", 260, 60, 2, 105), (3, "adam", 260, 21, 1, 21)]
+        (1, "sgd", 300, 60, 2, 120), (1, "sgd", 260, 60, 2, 105), (2, "sgd", 1600, 18, 1, 18), (3, "adam", 260, 21, 1, 21)]

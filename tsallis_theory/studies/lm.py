@@ -358,7 +358,9 @@ def results_config(cfg: Config) -> dict[str, Any]:
 
 def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], int]]:
     """``specs`` grouped into batches that run as one program, as (runs, width) pairs: runs of one compile
-    key and budget (``trainer.compile_key``), in order of first appearance in ``specs``. A group of n runs
+    key and budget (``trainer.compile_key``), the groups of one compile key one after another, in order of
+    the key's first appearance in ``specs`` (so that a program compiling ahead has every batch of the
+    programs before it to finish in, and a trainer is not dropped and compiled again). A group of n runs
     is split into k = ⌈n / batch_size⌉ batches of near-equal size (120 runs at 64 per batch: two of 60).
     Every batch of one compile key is padded to one width, the largest ⌈n / k⌉ among that key's groups, so
     that they all have one shape and share one compilation (LM-WARM's 105 SGD runs of 260 steps go in two
@@ -370,7 +372,8 @@ def batches(cfg: Config, specs: list[dict[str, Any]]) -> list[tuple[list[dict[st
         tc = train_config(cfg, spec)
         groups.setdefault((compile_key(tc), tc.steps), []).append(spec)
     size, split, widths = batch_size(cfg), [], {}
-    for (key, _), g in groups.items():
+    keys = list(dict.fromkeys(key for key, _ in groups))
+    for (key, _), g in sorted(groups.items(), key=lambda item: keys.index(item[0][0])):  # stable: budgets in order
         k = -(-len(g) // size)
         widths[key] = max(widths.get(key, 0), -(-len(g) // k))
         bounds = [round(i * len(g) / k) for i in range(k + 1)]
