@@ -57,9 +57,16 @@ def matmul_peak(n: int, repeat: int = 10, dtype: str = "float32") -> float:
     return 2 * n ** 3 / _time(lambda: f(a), repeat)
 
 
-def batch_against_sequential(task, study, cfg, runs: int, sequential_runs: int, repeat: int = 2,
+def bench_models(task, study, runs: int) -> list:
+    """``runs`` freshly initialised models of ``study``'s architecture, one per run of the timed batch."""
+    from tsallis_theory.lm.transformer import Transformer
+
+    return [Transformer(jax.random.PRNGKey(100 + i), task, study.model) for i in range(runs)]
+
+
+def batch_against_sequential(task, study, cfg, models: list, sequential_runs: int, repeat: int = 2,
                              first=None, profile: bool = False) -> tuple[float, float]:
-    """Seconds per run to train ``runs`` runs (one chunk each, then the held-out evaluation) as one batch,
+    """Seconds per run to train R runs from ``models`` (one chunk each, then the held-out evaluation) as one batch,
     and the first ``sequential_runs`` of them one at a time on the same compiled trainer; both compiled and
     warmed up before timing (the first calls' seconds, compilation included, go to the list ``first``).
     With ``profile``, one more batched call is traced and where its device time went is printed
@@ -68,11 +75,10 @@ def batch_against_sequential(task, study, cfg, runs: int, sequential_runs: int, 
 
     from tsallis_theory.lm.sharding import pad_runs, run_mesh
     from tsallis_theory.lm.trainer import make_trainer
-    from tsallis_theory.lm.transformer import Transformer
 
+    runs = len(models)
     qs = (0.25, 0.5, 0.75, 1.0)
     cfgs = [dataclasses.replace(cfg, method=f"garl-{qs[i % 4]}", seed=i, lr=cfg.lr * (1 + i % 3)) for i in range(runs)]
-    models = [Transformer(jax.random.PRNGKey(100 + i), task, study.model) for i in range(runs)]
     tr = make_trainer(task, cfg, models[0], share_prompt=study.share_prompt)
     mesh = run_mesh() if len(jax.devices()) > 1 else None
     size = 1 if mesh is None else mesh.size
@@ -98,16 +104,15 @@ def batch_against_sequential(task, study, cfg, runs: int, sequential_runs: int, 
     return batched_s, _time(sequential, repeat, first) / sequential_runs
 
 
-def batched_sampling(task, study, cfg, runs: int, repeat: int = 2) -> float:
-    """Seconds for ``runs`` runs to sample one train step's B·M rollouts each, as one program with a leading
-    run axis: the sampling part of a batched train step (the rest is the forward and backward)."""
+def batched_sampling(task, study, cfg, models: list, repeat: int = 2) -> float:
+    """Seconds for R runs (``models``) to sample one train step's B·M rollouts each, as one program with a
+    leading run axis: the sampling part of a batched train step (the rest is the forward and backward)."""
     import equinox as eqx
 
     from tsallis_theory.lm.policy import sample_batch
     from tsallis_theory.lm.trainer import stack_runs
-    from tsallis_theory.lm.transformer import Transformer
 
-    models = [Transformer(jax.random.PRNGKey(100 + i), task, study.model) for i in range(runs)]
+    runs = len(models)
     params = stack_runs([eqx.filter(mdl, eqx.is_inexact_array) for mdl in models])
     static = eqx.partition(models[0], eqx.is_inexact_array)[1]
     b, m = cfg.batch_prompts, cfg.group_size
@@ -189,7 +194,8 @@ def main(argv=None) -> int:
               f"computing its prompt: {plain_s / step_s:.2f}x as fast (work {step_tokens(task, b, m) / train_tokens:.2f}x "
               f"less)",
               flush=True)
-    batched_s, sequential_s = batch_against_sequential(task, study, cfg, args.runs, seq_runs, args.repeat, first,
+    models = bench_models(task, study, args.runs)
+    batched_s, sequential_s = batch_against_sequential(task, study, cfg, models, seq_runs, args.repeat, first,
                                                        args.profile)
     print(f"batched runs: {args.runs} runs x {args.steps} steps + evaluation: one batch {batched_s * args.runs:.2f} s "
           f"({1 / batched_s:.2f} runs/s), one at a time ({seq_runs} timed) {sequential_s:.3f} s per run "
@@ -198,7 +204,7 @@ def main(argv=None) -> int:
           f"first calls (compilation included): batch {first[1]:.1f} s, one at a time {first[2]:.1f} s")
     print(f"sampling: {b * m / samp_s:,.0f} rollouts/s, {train_tokens * fpt / samp_s / 1e9:.2f} GFLOP/s "
           f"= {train_tokens * fpt / samp_s / peak:.1%} of the matmul peak")
-    bsamp_s = batched_sampling(task, study, cfg, args.runs, args.repeat)
+    bsamp_s = batched_sampling(task, study, cfg, models, args.repeat)
     samp_flops = args.runs * train_tokens * fpt
     print(f"batched sampling: {args.runs} runs x one step's B*M rollouts in {bsamp_s * 1e3:.1f} ms = "
           f"{samp_flops / bsamp_s / peak:.1%} of the matmul peak; "

@@ -158,34 +158,35 @@ class Transformer(eqx.Module):
         distribution of the first continuation token). Computed once per prompt instead of once per rollout."""
         self = self.compute_view()
         p = prompt_P.shape[0]
-        x_PD = self.embed_VD[prompt_P] + self.pos_TD[:p]
-        causal = jnp.tril(jnp.ones((p, p), bool))
-        ks, vs = [], []
-        for block in self.blocks:
-            q, k, v = block.qkv(x_PD)
-            ks.append(k)
-            vs.append(v)
-            x_PD = x_PD + block.attend(q, k, v, causal)
-            x_PD = x_PD + block.mlp(x_PD)
+        x_PD, prefix_kv = self._blocks(self.embed_VD[prompt_P] + self.pos_TD[:p], jnp.tril(jnp.ones((p, p), bool)))
         logits_V = _layer_norm(x_PD[-1:], self.lnf_scale, self.lnf_bias) @ self.unembed_DV
-        return (jnp.stack(ks), jnp.stack(vs)), logits_V[0]
+        return prefix_kv, logits_V[0]
 
     def continuation_logits(self, prefix_kv, tokens_S):
         """Logits at the S positions after a prompt whose ``prefix`` keys and values are ``prefix_kv``: each
         attends to the whole prompt and causally to ``tokens_S``. With ``prefix``'s last logits in front,
         the logits of the full forward over prompt + tokens at positions P - 1 ... P + S - 1."""
         self = self.compute_view()
-        k_prefix, v_prefix = prefix_kv
-        p, s = k_prefix.shape[1], tokens_S.shape[0]
-        x_SD = self.embed_VD[tokens_S] + self.pos_TD[p:p + s]
+        p, s = prefix_kv[0].shape[1], tokens_S.shape[0]
         visible = jnp.concatenate([jnp.ones((s, p), bool), jnp.tril(jnp.ones((s, s), bool))], axis=1)
+        x_SD, _ = self._blocks(self.embed_VD[tokens_S] + self.pos_TD[p:p + s], visible, prefix_kv)
+        return _layer_norm(x_SD, self.lnf_scale, self.lnf_bias) @ self.unembed_DV
+
+    def _blocks(self, x_SD, visible_SK, past_kv=None):
+        """``x_SD`` (S new positions) through every block, each position attending to the keys and values
+        ``past_kv`` of P earlier positions ((L, P, H, K) each; None: P = 0) and to the new ones, where
+        ``visible_SK`` (S, P + S) allows. Returns the output and the new positions' keys and values,
+        (L, S, H, K) each."""
+        ks, vs = [], []
         for i, block in enumerate(self.blocks):
             q, k, v = block.qkv(x_SD)
-            keys = jnp.concatenate([k_prefix[i], k], axis=0)
-            values = jnp.concatenate([v_prefix[i], v], axis=0)
-            x_SD = x_SD + block.attend(q, keys, values, visible)
+            ks.append(k)
+            vs.append(v)
+            if past_kv is not None:
+                k, v = jnp.concatenate([past_kv[0][i], k], axis=0), jnp.concatenate([past_kv[1][i], v], axis=0)
+            x_SD = x_SD + block.attend(q, k, v, visible_SK)
             x_SD = x_SD + block.mlp(x_SD)
-        return _layer_norm(x_SD, self.lnf_scale, self.lnf_bias) @ self.unembed_DV
+        return x_SD, (jnp.stack(ks), jnp.stack(vs))
 
     # ---- Policy interface ----------------------------------------------------------------------------
     def sample(self, key, prompt_P):

@@ -509,10 +509,11 @@ def work(cfg: Config, methods: tuple[str, ...] | None = None, done: frozenset = 
     groups: dict[tuple, dict[str, Any]] = {}
     for batch, width in todo_batches(cfg, plan(cfg, methods), done):
         tc = train_config(cfg, batch[0])
-        program = programs.setdefault((compile_key(tc), width), len(programs) + 1)
+        key = compile_key(tc)
+        program = programs.setdefault((key, width), len(programs) + 1)
         evaluations = -(-tc.steps // tc.chunk) + 1
         g = groups.setdefault((program, tc.steps), {
-            "program": program, "kind": compile_key(tc)[0], "optimizer": tc.optimizer, "chunk": tc.chunk,
+            "program": program, "kind": key[0], "optimizer": tc.optimizer, "chunk": tc.chunk,
             "steps": tc.steps, "width": width, "batches": 0, "runs": 0, "train_flops": 0.0, "eval_flops": 0.0})
         g["batches"] += 1
         g["runs"] += len(batch)
