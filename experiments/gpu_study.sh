@@ -13,7 +13,8 @@
 # the rows are kept in KEEP (default /tmp/lm_<preset>_rows, copied back into an emptied OUT_DIR), the
 # checkpoints in CKPT (default /tmp/lm_<preset>_ckpt) and the compiled programs in JAX_COMPILATION_CACHE_DIR
 # (default /tmp/jax_cache; the benchmark's batch of 60 runs is the program of the study's LM-COLD batches).
-# BENCH=0 skips the benchmark; BENCH_ARGS replaces its arguments; PRESET=smoke checks the script on any machine.
+# BENCH=0 skips the benchmark; BENCH_ARGS replaces its arguments; STUDY_ARGS adds arguments to the study (e.g.
+# "--methods garl-1 --max-steps 2"); PRESET=smoke checks the script on any machine (tests/test_gpu_study_script.py).
 #
 # CONTINUE=DIR continues the rows of DIR/lm_<preset> (e.g. experiments/results) on a new machine: they are
 # copied into an OUT_DIR that has none, and the bases are rebuilt (--rebuild-bases), each required to
@@ -58,8 +59,9 @@ if [ "${BENCH:-1}" != 0 ]; then
   read -r -a bench_args <<<"${BENCH_ARGS:---runs 60 --steps 20 --sequential-runs 6 --repeat 1 --profile}"
   timeout 240 python3 experiments/bench_lm.py --preset "$preset" "${bench_args[@]}" 2>&1 | tee -a "$out/bench.txt"
 fi
+read -r -a study_args <<<"${STUDY_ARGS:-}"
 study=(python3 -m tsallis_theory.cli lm --preset "$preset" --out "$out" --figures ''
-       --ckpt "${CKPT:-/tmp/lm_${preset}_ckpt}" "${rebuild[@]}")
+       --ckpt "${CKPT:-/tmp/lm_${preset}_ckpt}" "${rebuild[@]}" "${study_args[@]}")
 if [ "$limit" -gt 0 ]; then
   left=$((limit - SECONDS - 20))
   if [ "$left" -lt 10 ]; then echo "no time left for the study ($left s)"; exit 124; fi

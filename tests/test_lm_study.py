@@ -6,6 +6,7 @@ import json
 import math
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,6 +163,57 @@ def test_compile_ahead_compiles_each_batch_program_once_in_the_background(smoke_
         assert float(train_s) >= round(backend[0], 1) - 0.05 and float(eval_s) >= round(backend[1], 1) - 0.05
     assert [r["optimizer"] for r in rows] == ["sgd"] * 4 + ["adam"]
     assert [dict(r, wall_s=0) for r in rows[:4]] == [dict(r, wall_s=0) for r in smoke_out[1]]
+
+
+def _gpu_study_script(out, *args, **env):
+    """Run experiments/gpu_study.sh on the smoke preset with ``env`` added; its temporary folders in ``out``."""
+    import os
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "gpu_study.sh"
+    env = dict(os.environ, PRESET="smoke", BENCH="0", KEEP=str(out / "keep"),
+               JAX_COMPILATION_CACHE_DIR=str(out / "jax_cache"), **env)
+    return subprocess.run(["bash", str(script), str(out / "study"), *args], env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_gpu_study_script_trains_the_rows_the_study_trains(smoke_out, tmp_path):
+    """experiments/gpu_study.sh, the one command a GPU lease runs, on the smoke preset under the script's own
+    XLA flags: from the bases of ``smoke_out`` it trains the same rows as the study in this process, then
+    prints its exit line and each batch's summary, and keeps a copy of the rows for a rerun."""
+    out = tmp_path / "study"
+    shutil.copytree(smoke_out[0], out)
+    folder = study_dir(out, "smoke")
+    (folder / "runs.jsonl").unlink()  # the bases stay; every run is to do
+    predicted = work(SMOKE, ("garl-1",), done_runs(SMOKE, out))
+    proc = _gpu_study_script(tmp_path, CKPT=str(folder / "checkpoints"), STUDY_ARGS="--methods garl-1")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rows = ResultsFile(folder / "runs.jsonl").rows()
+    assert [dict(r, wall_s=0) for r in rows] == [dict(r, wall_s=0) for r in smoke_out[1]]
+    assert ResultsFile(tmp_path / "keep" / "lm_smoke" / "runs.jsonl").rows() == rows
+    log = (out / "study.log").read_text()
+    assert log in proc.stdout and "study exit code 0 after" in log
+    summary = proc.stdout.split("study exit code 0 after")[1]
+    trained = re.findall(r"(\d+) runs \(padded\) x (\d+) steps", log)  # one line a batch, as the plan said
+    assert sorted((int(w), int(s)) for w, s in trained) == sorted(
+        (g["width"], g["steps"]) for g in predicted for _ in range(g["batches"]))
+    assert re.findall(r"(\d+) runs \(padded\) x (\d+) steps", summary) == trained  # the closing summary
+    assert "XLA_FLAGS=--xla_gpu_deterministic_ops=true" in (out / "device.txt").read_text()
+
+
+@pytest.mark.parametrize("limit, xla_flags, code, message", [
+    ("0", "--xla_no_such_flag", 2, "jax did not start under XLA_FLAGS='--xla_no_such_flag': "),
+    ("5", "", 124, "no time left for the study"),
+])
+def test_gpu_study_script_refuses_bad_flags_and_a_limit_it_cannot_keep(tmp_path, limit, xla_flags, code, message):
+    """A flag this jaxlib does not know stops the script before any work, naming it in one line; so does a
+    time limit that leaves the study under 10 seconds (exit code 124, as a study stopped at its limit)."""
+    proc = _gpu_study_script(tmp_path, limit, XLA_FLAGS=xla_flags)
+    assert proc.returncode == code
+    lines = proc.stdout.strip().splitlines()
+    assert message in lines[-1] and (code != 2 or ("--xla_no_such_flag" in lines[-1][len(message):]
+                                                   and len(lines) == 1))
+    assert not (tmp_path / "study" / "lm_smoke").exists()  # no study ran
 
 
 def test_share_prompt_is_execution_only():
