@@ -351,9 +351,9 @@ def _row(exp, method, p0, esc, **kw):
     return {**base, **kw}
 
 
-def _write(tmp_path, rows):
+def _write(tmp_path, rows, config=None):
     path = tmp_path / "runs.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in [{"meta": {}, "config": {}}, *rows]) + "\n")
+    path.write_text("\n".join(json.dumps(r) for r in [{"meta": {}, "config": config or {}}, *rows]) + "\n")
     return path
 
 
@@ -494,6 +494,13 @@ def test_presets_side_by_side_and_older_design(tmp_path):
     _write(tmp_path / "lm_gpu", [dict(r, escape_step=None) if r["method"] == "garl-0.75" else r for r in good])
     v = checks.verify_lm_cold(ctx)
     assert v.status == PARTIAL and v.numbers["presets"]["gpu"]["status"] == PARTIAL
+    # a quick check's rows (--max-steps, in the file's config) never decide, whatever they hold
+    _write(tmp_path / "lm_gpu", [dict(r, escape_step=None) if r["method"] == "garl-0.75" else r for r in good],
+           config={"name": "gpu", "max_steps": 1})
+    v = checks.verify_lm_cold(ctx)
+    gpu = v.numbers["presets"]["gpu"]
+    assert v.status == VERIFIED and gpu["status"] == NOT_RUN and gpu["max_steps"] == 1
+    assert "[gpu preset] NOT RUN: the rows in" in v.evidence and "quick check of the preset (max_steps = 1" in v.evidence
     assert checks.combine({"cpu": VERIFIED, "gpu": VERIFIED}) == VERIFIED
     assert checks.combine({"cpu": INCONCLUSIVE, "gpu": NOT_RUN}) == INCONCLUSIVE
     assert checks.combine({"cpu": NOT_RUN, "gpu": NOT_RUN}) == NOT_RUN

@@ -4,8 +4,9 @@ Where the rows are: ``<results_dir>/lm_<preset>/runs.jsonl`` for the cpu and the
 the results directory the ledger is given (``CheckContext.results_dir``; the CLI's default is the committed rows,
 experiments/results). Each preset is read on its own; rows of the older design (no ``design`` field, or one
 other than ``studies.lm.DESIGN``: runs stopped at escape, per-draw noise at ε = 0.2, an easy warm base) are
-reported as "older design" and never mixed into the status. With an explicit ``path`` a check reads that
-one file.
+reported as "older design" and never mixed into the status. Rows of a quick check (``--max-steps``, recorded
+in the file's config) are NOT RUN: every stage stopped at the cap, so they say nothing of the claim. With an
+explicit ``path`` a check reads that one file.
 
 A preset whose rows hold only part of its plan (``studies.lm.plan``; a study stopped at a time limit) is
 read by the same rule on the rows present; its evidence names the runs present and planned per method.
@@ -300,6 +301,11 @@ def coverage(experiment: str, preset: str, rows: list[dict]) -> dict:
 
 
 def _read(check, experiment: str, ctx: CheckContext, path: Path, preset: str | None = None) -> Verdict:
+    cap = ((ResultsFile(path).header() or {}).get("config") or {}).get("max_steps") if path.exists() else None
+    if cap is not None:  # --max-steps: a check that the preset runs, not a result (docs/lm.md)
+        return Verdict(NOT_RUN, f"the rows in {path} are a quick check of the preset (max_steps = {cap}: every stage "
+                                f"stopped after at most {cap} step{'s' * (cap != 1)}, bases not reached stood in), "
+                                "not a result", {"max_steps": cap})
     rows = _rows(experiment, path) if path.exists() else []
     new = [r for r in rows if r.get("design") == DESIGN]
     old = len(rows) - len(new)
