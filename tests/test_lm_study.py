@@ -501,6 +501,19 @@ def test_presets_side_by_side_and_older_design(tmp_path):
     gpu = v.numbers["presets"]["gpu"]
     assert v.status == VERIFIED and gpu["status"] == NOT_RUN and gpu["max_steps"] == 1
     assert "[gpu preset] NOT RUN: the rows in" in v.evidence and "quick check of the preset (max_steps = 1" in v.evidence
+    # rows made under another config than the preset's: the same rule reads them, the evidence names the fields
+    from tsallis_theory.studies.lm import results_config
+
+    exact = results_config(PRESETS["cpu"])
+    _write(tmp_path / "lm_cpu", good, config=exact)
+    assert "another config" not in checks.verify_lm_cold(ctx).evidence
+    other = dict(exact, cold_steps=50, train=dict(exact["train"], lr=0.01))
+    _write(tmp_path / "lm_cpu", good, config=other)
+    v = checks.verify_lm_cold(ctx)
+    assert v.status == VERIFIED and v.numbers["presets"]["cpu"]["config_differs"] == {
+        "cold_steps": (50, PRESETS["cpu"].cold_steps), "train.lr": (0.01, PRESETS["cpu"].train.lr)}
+    assert (f"Made under another config than the cpu preset's: cold_steps 50 (preset: {PRESETS['cpu'].cold_steps}), "
+            f"train.lr 0.01 (preset: {PRESETS['cpu'].train.lr}).") in v.evidence
     assert checks.combine({"cpu": VERIFIED, "gpu": VERIFIED}) == VERIFIED
     assert checks.combine({"cpu": INCONCLUSIVE, "gpu": NOT_RUN}) == INCONCLUSIVE
     assert checks.combine({"cpu": NOT_RUN, "gpu": NOT_RUN}) == NOT_RUN

@@ -5,8 +5,9 @@ the results directory the ledger is given (``CheckContext.results_dir``; the CLI
 experiments/results). Each preset is read on its own; rows of the older design (no ``design`` field, or one
 other than ``studies.lm.DESIGN``: runs stopped at escape, per-draw noise at ε = 0.2, an easy warm base) are
 reported as "older design" and never mixed into the status. Rows of a quick check (``--max-steps``, recorded
-in the file's config) are NOT RUN: every stage stopped at the cap, so they say nothing of the claim. With an
-explicit ``path`` a check reads that one file.
+in the file's config) are NOT RUN: every stage stopped at the cap, so they say nothing of the claim. Rows made
+under another config than their preset's (``--seeds``, ``--cold-steps``, ...) are read by the same rule, and
+the evidence names every field that differs. With an explicit ``path`` a check reads that one file.
 
 A preset whose rows hold only part of its plan (``studies.lm.plan``; a study stopped at a time limit) is
 read by the same rule on the rows present; its evidence names the runs present and planned per method.
@@ -21,6 +22,7 @@ rules", gives them with their reasons.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +33,7 @@ from tsallis_theory.ledger.claims import (INCONCLUSIVE, NOT_RUN, PARTIAL, REFUTE
 from tsallis_theory.results import ResultsFile
 from tsallis_theory.studies._lm_rows import (LATE_STEPS, base_reasoning, late, mean_se, noise_arm,
                                               noise_flow_yardstick, warm_run_summary)
-from tsallis_theory.studies.lm import DESIGN, KEY_FIELDS, PRESETS, plan, runs_path
+from tsallis_theory.studies.lm import DESIGN, KEY_FIELDS, PRESETS, plan, results_config, runs_path
 
 COMMAND = "tsallis-lab lm --preset cpu"  # writes experiments/results/lm_cpu/runs.jsonl
 PRESETS_READ = ("cpu", "gpu")
@@ -300,8 +302,22 @@ def coverage(experiment: str, preset: str, rows: list[dict]) -> dict:
             "missing": {m: tuple(v) for m, v in per.items() if v[0] < v[1]}}
 
 
+def config_differences(config: dict, preset: str) -> dict[str, tuple]:
+    """The fields (dotted paths into nested configs) where a rows file's ``config`` differs from the preset's
+    (``studies.lm.results_config``), as {field: (in the rows, in the preset)}."""
+    def flat(d, prefix=""):
+        out = {}
+        for k, v in d.items():
+            out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+        return out
+
+    here, there = flat(config), flat(json.loads(json.dumps(results_config(PRESETS[preset]))))
+    return {k: (here.get(k), there.get(k)) for k in sorted(set(here) | set(there)) if here.get(k) != there.get(k)}
+
+
 def _read(check, experiment: str, ctx: CheckContext, path: Path, preset: str | None = None) -> Verdict:
-    cap = ((ResultsFile(path).header() or {}).get("config") or {}).get("max_steps") if path.exists() else None
+    config = ((ResultsFile(path).header() or {}).get("config") or {}) if path.exists() else {}
+    cap = config.get("max_steps")
     if cap is not None:  # --max-steps: a check that the preset runs, not a result (docs/lm.md)
         return Verdict(NOT_RUN, f"the rows in {path} are a quick check of the preset (max_steps = {cap}: every stage "
                                 f"stopped after at most {cap} step{'s' * (cap != 1)}, bases not reached stood in), "
@@ -324,6 +340,11 @@ def _read(check, experiment: str, ctx: CheckContext, path: Path, preset: str | N
         verdict = Verdict(verdict.status, f"{verdict.evidence} Incomplete study: {cov['present']} of the preset's "
                                           f"{cov['planned']} planned {experiment} runs (runs present/planned: {gaps}).",
                           {**verdict.numbers, "coverage": cov}, verdict.figures)
+    differ = config_differences(config, preset) if preset is not None and config else {}
+    if differ:  # another experiment than the preset's, read by the same rule; the evidence says how it differs
+        shown = ", ".join(f"{k} {a} (preset: {b})" for k, (a, b) in differ.items())
+        verdict = Verdict(verdict.status, f"{verdict.evidence} Made under another config than the {preset} preset's: "
+                                          f"{shown}.", {**verdict.numbers, "config_differs": differ}, verdict.figures)
     return verdict
 
 
