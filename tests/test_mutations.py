@@ -72,6 +72,11 @@ def test_the_table_is_large_and_names_real_claims():
     assert not unknown
 
 
+def test_every_claim_has_a_planted_error():
+    """Every claim of the ledger can say no: each has at least one mutation that must turn it REFUTED."""
+    assert set(L.CLAIMS_BY_ID) - {m.claim for m in MUTATIONS} == set()
+
+
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: f"{m.claim}:{m.name}")
 def test_planted_error_turns_its_claim_refuted(mutation, monkeypatch, fresh_lab, tmp_path):
     mutation.apply(monkeypatch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 from tests.mutations import Mutation, plant
@@ -54,6 +55,22 @@ def _stepwise_to(q_after):
     return apply
 
 
+def _escape_slope_off(original):
+    """Escape records whose times carry an extra factor p0^{−0.05}: T ∝ p0^{−(1.05−q)}, a slope 0.05 too steep."""
+    import dataclasses
+
+    return lambda model, q, p0, *a, **k: (lambda rec: dataclasses.replace(rec, times=rec.times * rec.p0 ** -0.05))(
+        original(model, q, p0, *a, **k))
+
+
+def _passage_clock_by_q(original):
+    """Passage times whose clock runs (1 + 0.1q)× slow: a learning rate scaled by 1/(1 + 0.1q) per q."""
+    import dataclasses
+
+    return lambda model, q, *a, **k: (lambda sol: dataclasses.replace(sol, times=sol.times * (1 + 0.1 * sol.q)))(
+        original(model, q, *a, **k))
+
+
 def _rows_edited(edit):
     """Plant an error in what the LM checks read: each row of the committed runs passes through ``edit``."""
     return lambda original: (lambda experiment, path: [edit(experiment, dict(r)) for r in original(experiment, path)])
@@ -99,6 +116,28 @@ MUTATIONS = [
     Mutation("flow clock", "FLOW",
              lambda mp: plant(mp, "tsallis_theory.flow.escape:quad_time", _times(1.01)),
              "the ln-P quadrature's time runs 1% fast against the θ-space ODE"),
+    Mutation("q-loss scale", "RLVR",
+             lambda mp: plant(mp, "tsallis_theory.qcalc:_q_loss_kernel", lambda f: lambda lp, q: 1.001 * f(lp, q)),
+             "ℓ_q 0.1% too large, so J_0 = 1.001(1 − E[R]) instead of 1 − E[R]"),
+    Mutation("q-loss exponent", "DISP",
+             lambda mp: plant(mp, "tsallis_theory.qcalc:_log_q_formula",
+                              lambda f: lambda log_u, q: f(log_u, q - 0.05)),
+             "ℓ_q's value computed at q − 0.05: at q = 0 the loss is convex in P (a Jensen gap where there is "
+             "none) and the gap's curvature is not (q/2)P̄^{−q−1}"),
+    Mutation("direct-flow exponent", "SHARPEN",
+             lambda mp: plant(mp, "tsallis_theory.categorical.flows:direct_rhs_log",
+                              lambda f: lambda w, alpha, q: f(w, alpha, 1.05 * np.asarray(q))),
+             "the direct flow of Σα(−log_q θ) run at 1.05q: its fixed point is α^{1/(1.05q)}, not α at q = 1"),
+    Mutation("score off α at q = 1", "PROPER",
+             lambda mp: plant(mp, "tsallis_theory.qcalc:_q_loss_kernel",
+                              lambda f: lambda lp, q: f(lp, q) + 0.01 * jnp.exp(2 * lp)),
+             "ℓ_q(P) + 0.01P²: the expected q = 1 score's gradient at θ = α gains 0.02α², so α is not its maximiser"),
+    Mutation("escape-time slope", "ESC-TIGHT", lambda mp: plant(mp, "tsallis_theory.flow.escape:escape_record",
+                                                                 _escape_slope_off),
+             "escape times × p0^{−0.05}: ln T on ln(1/p0) has slope 1.05 − q instead of 1 − q"),
+    Mutation("passage clock by q", "NEAR-OPT", lambda mp: plant(mp, "tsallis_theory.flow.escape:passage_time",
+                                                                 _passage_clock_by_q),
+             "passage times × (1 + 0.1q): the near-optimum passage differs across q by O(1), not O(ε0)"),
     Mutation("escape-time prefactor", "ESC-LOWER",
              lambda mp: plant(mp, "tsallis_theory.flow.escape:escape_integral", _times(2.0)),
              "I_q = ∫ u^{q−2} du doubled, so the lower bound I/C² exceeds the true escape time"),
