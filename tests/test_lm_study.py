@@ -383,6 +383,9 @@ def test_cold_check_rules(tmp_path):
     assert tied.status == PARTIAL and "(c) q = 0.75 ends better" in tied.evidence
     mixed = [dict(r, escape_step=50) if r["method"] == "rb-rloo" else r for r in good]
     assert checks.verify_lm_cold(CheckContext(), _write(tmp_path, mixed)).status == PARTIAL
+    high_only = [r for r in good if r["method"] in ("garl-1", "garl-0.75")]  # (a) has nothing to test
+    v = checks.verify_lm_cold(CheckContext(), _write(tmp_path, high_only))
+    assert v.status == PARTIAL and "(a) low q stalls (untested" in v.evidence
     assert checks.verify_lm_cold(CheckContext(), _write(tmp_path, [])).status == NOT_RUN
 
 
@@ -414,6 +417,10 @@ def test_noise_check_rules(tmp_path):
     assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, still)).status == INCONCLUSIVE
     dirty = _noise_rows({**good, "rb-rloo": 0.09})
     assert checks.verify_lm_noise(CheckContext(), _write(tmp_path, dirty)).status == REFUTED
+    # one seed per method: no standard error, so neither (c) nor "has moved" can be shown in SEs
+    one_seed = checks.verify_lm_noise(CheckContext(), _write(tmp_path, [r for r in rows if r["seed"] == 0]))
+    assert one_seed.status == INCONCLUSIVE and "has moved" in one_seed.evidence
+    assert not any(ok for part, ok in one_seed.numbers["parts"].items() if "(c)" in part)
 
 
 def _warm_rows(spec):

@@ -96,7 +96,8 @@ def _verify_cold(ctx: CheckContext, rows: list[dict]) -> Verdict:
     slope_txt = "; ".join(f"{m} {v['slope']:.2f}" + (f"±{v['se']:.2f}" if np.isfinite(v["se"]) else "")
                           + f" (n={v['n']})" for m, v in sorted(slopes.items()))
     n_seeds = max(len(v) for v in at_cold.values())
-    parts = {"(a) low q stalls": len(low_stall) == len(low), "(b) q = 0.75 and 1 escape, q = 1 first":
+    stall = "(a) low q stalls" if low else "(a) low q stalls (untested: no GRPO, RB-RLOO or GARL q <= 0.5 rows)"
+    parts = {stall: bool(low) and len(low_stall) == len(low), "(b) q = 0.75 and 1 escape, q = 1 first":
              len(high_escape) == len(high) == 2 and order_ok, "(c) q = 0.75 ends better": quality == "holds"}
     never = not any(s is not None for m in high for s in at_cold[m])
     if never or quality == "reversed":
@@ -238,7 +239,7 @@ def _verify_noise(ctx: CheckContext, rows: list[dict]) -> Verdict:
         if zero:
             parts[f"{a}: (b) q = 0 clean"] = zero["gated"] > 0 and zero["kappa"] <= eps / 10
         if one and zero:
-            se = float(np.hypot(np.nan_to_num(one["kappa_se"]), np.nan_to_num(zero["kappa_se"])))
+            se = float(np.hypot(one["kappa_se"], zero["kappa_se"]))  # NaN (one gated seed): (c) cannot hold
             parts[f"{a}: (c) κ(1) > κ(0) + 2 SE"] = (one["gated"] > 0 and zero["gated"] > 0
                                                       and one["kappa"] - zero["kappa"] > 2 * se)
     sched = arms["fixed"].get("schedule")
@@ -249,7 +250,7 @@ def _verify_noise(ctx: CheckContext, rows: list[dict]) -> Verdict:
     numbers["parts"] = parts
     if one["gated"] == 0:
         status, why = INCONCLUSIVE, "no q = 1 seed passes the rationale gate (a destroyed model cannot show memorisation)"
-    elif not any(abs(v["moved"]) > 2 * np.nan_to_num(v["moved_se"]) for v in (one, zero) if v["gated"]):
+    elif not any(abs(v["moved"]) > 2 * v["moved_se"] for v in (one, zero) if v["gated"]):  # NaN SE: not shown
         status, why = INCONCLUSIVE, (f"neither q = 1 nor q = 0 has moved from its start (κ − κ_start: q = 1 "
                                      f"{_pm(one['moved'], one['moved_se'])}, q = 0 {_pm(zero['moved'], zero['moved_se'])}): "
                                      f"the budget cannot discriminate")
@@ -370,7 +371,8 @@ def verify_lm_cold(ctx: CheckContext, path: Path | None = None) -> Verdict:
     Decision rule: escape = first step t whose mean P (teacher-forced w on the training draws) averaged over
     steps t..t+9 reaches δ = 1/2; every run continues to the full budget. Final quality of a run = held-out
     mean P averaged over its evaluations in the last 100 steps. Parts, at the coldest base: (a) no seed of
-    GRPO, RB-RLOO or GARL q <= 0.5 escapes within the budget; (b) every seed of GARL q = 0.75 and q = 1
+    GRPO, RB-RLOO or GARL q <= 0.5 escapes within the budget (untested, so not holding, without such rows);
+    (b) every seed of GARL q = 0.75 and q = 1
     escapes, and q = 1 no later (median over seeds); (c) q = 0.75 ends better than q = 1: over every (cold
     base, seed) pair, the mean of final(q = 0.75) − final(q = 1) exceeds 2 standard errors. REFUTED if no seed
     of GARL q = 0.75 or q = 1 escapes at the coldest base, or if (c) is reversed (q = 1 ends better by more
@@ -411,7 +413,8 @@ def verify_lm_noise(ctx: CheckContext, path: Path | None = None) -> Verdict:
     probability of the noisy and of the clean label on the training draws), κ_start the same over the first 20
     steps; gate: mean held-out rationale accuracy over the last 100 steps >= 0.9 (a destroyed model cannot
     pass); per method the mean over gated seeds ± standard error. Arms: fixed (a fixed training set with a
-    fixed flipped subset: memorisation) and fresh (flipped afresh at every draw). Parts, in every arm present:
+    fixed flipped subset: memorisation) and fresh (flipped afresh at every draw). A standard error needs two
+    gated seeds: with one, a comparison in SEs ((c), "has moved") cannot be shown. Parts, in every arm present:
     (a) q = 1 contaminated: κ(1) >= ε/2; (b) q = 0 clean: κ(0) <= ε/10; (c) κ(1) > κ(0) by more than 2 SE; and
     in the fixed arm (d) the schedule gated, late P >= 1/2, κ <= ε/10. INCONCLUSIVE if in the fixed arm no q =
     1 seed passes the gate, or neither q = 1 nor q = 0 has moved (|κ − κ_start| within 2 SE for both: the
