@@ -145,3 +145,21 @@ def test_bad_input_is_one_line_value_error(call, match):
     with pytest.raises(ValueError, match=match) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("sigmoid_time, status", [
+    (lambda r: r["paper_law"], "VERIFIED"),       # the law holds for sigmoid too
+    (lambda r: 3.0 * r["paper_law"], "PARTIAL"),  # neither holds nor fails as the start-time account says
+])
+def test_noise_time_is_verified_only_where_the_law_holds_for_sigmoid(monkeypatch, sigmoid_time, status):
+    """NOISE-TIME's rule: VERIFIED needs the law to hold in both parameterisations; sigmoid times that match
+    neither the law nor the stated failure (slope −(1−q) in p̃0) give PARTIAL, not VERIFIED."""
+    from tsallis_theory.ledger.checks import categorical as checks
+    from tsallis_theory.ledger.claims import CheckContext
+
+    original = checks.noise_time_table
+    monkeypatch.setattr(checks, "noise_time_table", lambda *a, **k: [
+        dict(r, T=sigmoid_time(r)) if r["parameterisation"] == "sigmoid" else r for r in original(*a, **k)])
+    v = checks.verify_noise_time(CheckContext())
+    assert v.status == status, v.evidence
+    assert v.numbers["sigmoid_law_holds"] == (status == "VERIFIED") and v.numbers["direct_law_holds"]
