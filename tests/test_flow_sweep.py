@@ -190,6 +190,21 @@ def test_esc_lower_check_fails_on_times_below_the_bound(tmp_path, monkeypatch):
     monkeypatch.setitem(checks._MEMO, "ledger", halved)
     verdict = checks.verify_esc_lower(_ctx(tmp_path))
     assert verdict.status == L.REFUTED and verdict.numbers["lower_violations"] > 0
+    # one escape time that is not a number cannot be shown to respect its bound
+    nan_once = [dict(r, T=float("nan")) if i == 7 else r for i, r in enumerate(rows)]
+    assert rows[7]["kind"] == "escape"
+    monkeypatch.setitem(checks._MEMO, "ledger", nan_once)
+    verdict = checks.verify_esc_lower(_ctx(tmp_path))
+    assert verdict.status == L.REFUTED and verdict.numbers["lower_violations"] == 1
+    assert checks.verify_esc_tight(_ctx(tmp_path)).status == L.REFUTED
+    # the headline bound at q = 1 is the theorem's I_1/C_max² (implied by the rows' own bounds), not 0
+    c_max = {m: max(r["score_max"] for r in rows if r["kind"] == "escape" and r["model"] == m)
+             for m in {r["model"] for r in rows if r["kind"] == "escape"}}
+    low_t1 = [dict(r, T=0.99 * r["lower"] * (r["score_max"] / c_max[r["model"]]) ** 2)
+              if r["kind"] == "escape" and r["q"] == 1.0 and r["model"] == "mlp-random" else r for r in rows]
+    monkeypatch.setitem(checks._MEMO, "ledger", low_t1)
+    verdict = checks.verify_esc_lower(_ctx(tmp_path))
+    assert verdict.status == L.REFUTED and not verdict.numbers["per_model"]["mlp-random"]["headline_ok"]
 
 
 def test_esc_tight_check_refutes_a_wrong_exponent(tmp_path, monkeypatch):

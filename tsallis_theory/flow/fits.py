@@ -75,9 +75,10 @@ def ratio_slope(rows, model, q, q2, window=WINDOW) -> SlopeFit:
 
 
 def bracket_violations(rows, rel_tol=1e-9):
-    """Rows outside [lower·(1 − tol), upper·(1 + tol)]; separately for the lower and upper bounds."""
-    lower = [r for r in rows if r.get("kind") == "escape" and r["T"] < r["lower"] * (1 - rel_tol)]
-    upper = [r for r in rows if r.get("kind") == "escape" and r["T"] > r["upper"] * (1 + rel_tol)]
+    """Rows outside [lower·(1 − tol), upper·(1 + tol)]; separately for the lower and upper bounds. A time that
+    is not a number (NaN) is outside both: it cannot be shown to respect either bound."""
+    lower = [r for r in rows if r.get("kind") == "escape" and not r["T"] >= r["lower"] * (1 - rel_tol)]
+    upper = [r for r in rows if r.get("kind") == "escape" and not r["T"] <= r["upper"] * (1 + rel_tol)]
     return lower, upper
 
 

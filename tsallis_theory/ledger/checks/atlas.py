@@ -18,7 +18,8 @@ def verify_atlas(ctx: CheckContext) -> Verdict:
     Decision rule: REFUTED when an exact statement fails: GRPO's closed form (1e-10) and its √(G−1) limit
     (1e-6), the binomial formula against enumeration (1e-10), unbiasedness at finite G (1e-10), population
     formulas against finite differences (1e-5), GRPO's population 1/√(P(1−P)) against the exact G = 1024 value
-    (1e-2), the ceiling for P ≪ 1/G, or the P-exponent −q of soft w (±0.02); otherwise VERIFIED when the
+    (1e-2), the ceiling for P ≪ 1/G (amplification flat to 1e-3 and equal to its cap to 1e-6), or the
+    P-exponent −q of soft w (±0.02); otherwise VERIFIED when the
     escape-time slopes are 1 with a 0/1 verifier and 1 − q with soft w or the population flow (±0.05), PARTIAL
     when a slope misses.
     """

@@ -223,7 +223,7 @@ def verify_bias(ctx: CheckContext) -> Verdict:
     """BIAS (v1 Thm 6.1; rates v1 O(q/(M P^{q+1})) vs v2 O(q/(M P^q))).
 
     Decision rule: REFUTED when Thm 6.1 itself fails (exact bias ∝ 1/M within 0.1 in slope with an O(M^-2)
-    remainder, slope < −1.8; bias/leading term within 10% and cosine > 0.999; |bias| < 1e-12 at q = 0; the
+    remainder, slope < −1.8; bias/leading term within 10% and cosine > 0.999; |bias|/‖∇ℓ_q‖ < 1e-12 at q = 0; the
     0/1-verifier binomial sum equal to enumeration to 1e-10, to its large-MP asymptote within 1%, and to
     (MP)^q − 1 at MP = 1e-4 within 1%). Otherwise VERIFIED when both headline rates hold, each under the
     condition that decides it (P-exponents of the exact 0/1-verifier bias at M = 1e6, within 0.02): v2's

@@ -396,8 +396,8 @@ def verify_lm_warm(ctx: CheckContext, path: Path | None = None) -> Verdict:
     0.25, and is not saturated (fewer than two stable methods at final maj@k >= 0.98); R1 holds if the best
     stable method is RB-RLOO or GARL q = 0.25 in a majority of the testable arms, is contradicted otherwise,
     untestable with no testable arm; R2 (GARL collapses, PAFT q = 0.75 stays stable): testable in the arms
-    where GARL q = 0.75 or 1 collapsed; holds if PAFT q = 0.75 is stable in one of them, contradicted if it
-    collapsed in all of them, untestable if GARL never collapsed. INCONCLUSIVE if both regimes are untestable
+    where GARL q = 0.75 or 1 collapsed and PAFT q = 0.75 ran; holds if PAFT q = 0.75 is stable in one of them,
+    contradicted if it collapsed in all of them, untestable if GARL never collapsed. INCONCLUSIVE if both regimes are untestable
     (nothing discriminates); VERIFIED if both hold; REFUTED if neither holds and one is contradicted; PARTIAL
     otherwise. Reported: each method's largest stable SGD learning rate and its final quality there. The cpu
     and gpu presets combine as the module docstring says: one preset with a status gives its own, two agreeing
