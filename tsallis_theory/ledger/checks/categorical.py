@@ -81,7 +81,8 @@ def verify_sharpen_numeric(ctx: CheckContext) -> Verdict:
                "q1_dist_to_alpha": recover, "escort_top_mass_q0.02": top_small_q,
                "q0_flow_top_mass": float(r0.theta[0])}
     ev = (f"α = (0.5, 0.3, 0.2): flow ratio θ_1/θ_3 vs (α_1/α_3)^{{1/q}} max rel. error {rel_err:.1e} over "
-          f"q ∈ [0.2, 1]; it rises strictly from {ratios[-1]:.3g} (q = 1) to {ratios[0]:.3g} (q = 0.2); q = 1 flow "
+          f"q ∈ [0.2, 1]; it rises {'strictly' if monotone else 'NOT monotonically'} from {ratios[-1]:.3g} "
+          f"(q = 1) to {ratios[0]:.3g} (q = 0.2); q = 1 flow "
           f"|θ − α| = {recover:.1e}; escort top mass {top_small_q:.12f} at q = 0.02, q = 0 flow top mass "
           f"{r0.theta[0]:.6f}.")
     return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (ctx.figure("noise_escort"),))
@@ -211,8 +212,8 @@ def verify_noise_eq(ctx: CheckContext) -> Verdict:
                "eps_grid": list(epss), "q0_contamination_t1000_from_0.3": q0}
     ev = (f"two-label equilibria (direct and sigmoid, from both sides) over q ∈ {list(qs)}, ε ∈ {list(epss)}: max "
           f"relative error {worst2:.1e}; N = 5 symmetric noise (direct and softmax flows): {worstn:.1e} "
-          f"(tolerance {tol:g}); at q = 0 contamination falls from 0.3 to {q0['sigmoid']:.1e} (sigmoid) and 0 "
-          f"(direct) by t = 1000.")
+          f"(tolerance {tol:g}); at q = 0 contamination goes from 0.3 to {q0['sigmoid']:.1e} (sigmoid) and "
+          f"{q0['direct']:.1e} (direct) by t = 1000 (rule: below 0.01, exactly 0).")
     return Verdict(VERIFIED if ok else REFUTED, ev, numbers, (ctx.figure("noise_equilibrium"),))
 
 
@@ -278,9 +279,10 @@ def verify_noise_time(ctx: CheckContext) -> Verdict:
                    sigmoid_law_holds=bool(sigmoid_law_holds), sigmoid_law_fails=bool(sigmoid_law_fails),
                    sigmoid_initial_law_holds=bool(sigmoid_initial_ok))
     lo_q = str(qs[0])
-    direct = (f"T/[η^{{q+1}}/((q+1)ε)] = {per_q[lo_q]['direct_T_over_law']:.3f} (q = {lo_q}) … "
-              f"{per_q['1.0']['direct_T_over_law']:.4f} (q = 1) at η = 1e-4·p̃*, slope in η "
-              f"{per_q[lo_q]['direct_slope_eta']:.3f} vs q+1 = {float(lo_q) + 1:g}")
+    direct = ("T/[η^{q+1}/((q+1)ε)] at η = 1e-4·p̃*: "
+              + ", ".join(f"{v['direct_T_over_law']:.4f} (q = {k})" for k, v in per_q.items())
+              + "; slope in η − (q + 1): "
+              + ", ".join(f"{v['direct_slope_eta'] - float(k) - 1:+.3f} (q = {k})" for k, v in per_q.items()))
     sigmoid = (f"slope in p̃0 {per_q[lo_q]['sigmoid_slope_p0']:.3f} vs −(1−q) = {-(1 - float(lo_q)):g}, up to "
                f"{max(v['sigmoid_max_T_over_paper_law'] for v in per_q.values()):.1e}× the law; the "
                f"initial-contamination law p̃0^{{-(1-q)}}/((1-q)ε) "
@@ -293,7 +295,8 @@ def verify_noise_time(ctx: CheckContext) -> Verdict:
     if not (direct_ok and q0_never):
         status = REFUTED
         ev = (f"Fails where its assumption holds (direct θ = p, score bounded below): {direct} "
-              f"(needs ratio within 10%, 25% for q < 0.5, and slope q+1 ± 0.05); {q0}.")
+              f"(needs ratio within 10%, 25% for q < 0.5, and slope q+1 ± 0.05): "
+              f"{'holds' if direct_ok else 'FAILS'}; {q0}.")
     elif sigmoid_law_holds:
         status = VERIFIED
         ev = (f"Holds in both parameterisations: direct {direct}; sigmoid T/law within 10% (25% for q < 0.5) at "
@@ -357,7 +360,11 @@ def schedule_verdict(rows: list[dict], figures: tuple[str, ...] = ()) -> Verdict
                "schedules_beating_stepwise": beats, "switch_times_dominating_each_fixed_q": dominated_by, "n_schedules": len(rows),
                "dominance": "a dominates b: no worse in escape time and final contamination, better in one "
                             "(1% relative ties; escape beyond the horizon is worst)"}
-    ev = (f"{fmt(best)} vs {fmt(q1)} (peak {best['peak_contamination']:.3f} undone after the switch). "
+    mechanism = (f"{len(mech)} stepwise run(s) escape within 1% of fixed q = 1 and end at ≤ 10% of its final "
+                 f"contamination and ≤ half their own peak (peak {best['peak_contamination']:.3f} undone after the "
+                 f"switch)" if mech else "no stepwise run escapes within 1% of fixed q = 1 while ending at ≤ 10% of "
+                 "its final contamination and ≤ half its own peak: the mechanism fails")
+    ev = (f"{fmt(best)} vs {fmt(q1)}; {mechanism}. "
           f"Stepwise family dominates {'every' if not undominated_fixed else 'not every'} fixed q"
           f"{'' if not undominated_fixed else ' (not: ' + ', '.join(undominated_fixed) + ')'}"
           f" (fixed q=0 only by switch times {dominated_by[q0['label']]}); "
