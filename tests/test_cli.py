@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tsallis_theory.ledger import claims as L
 from tsallis_theory.ledger import runner as R
 from tsallis_theory.cli import main
@@ -80,3 +82,24 @@ def test_figures_command_rebuilds_from_rows_and_names_missing_studies(tmp_path, 
         "atlas_amplification.png", "atlas_ceiling.png", "atlas_escape.png"]
     assert f"flow: no rows in {results}; run: tsallis-lab flow --out {results}" in out
     assert main(["figures", "--results", str(tmp_path / "missing")]) == 2
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["atlas", "--preset", "smoke", "--out", "{blocked}/out", "--figures", ""], "--out"),
+    (["flow", "--preset", "smoke", "--out", "{tmp}/out", "--figures", "{blocked}/figs"], "--figures"),
+    (["check", "--only", "DIR", "--json", "{blocked}/ledger.json"], "--json"),
+    (["check", "--only", "DIR", "--work", "{blocked}/work"], "--work"),
+    (["check", "--only", "LM-COLD", "--results", "{tmp}/no-such-folder"], "--results"),
+    (["report", "--only", "DIR", "--out", "{blocked}/report"], "--out"),
+    (["figures", "--figures", "{blocked}/figs"], "--figures"),
+    (["lm", "--preset", "smoke", "--out", "{tmp}/lm", "--ckpt", "{blocked}/ckpt", "--max-steps", "1"], "--ckpt"),
+])
+def test_an_unwritable_or_missing_folder_is_a_usage_error_before_any_work(tmp_path, capsys, argv, flag):
+    """Every output folder is created and checked before a study, a check or a pretraining stage runs: a path
+    that cannot be written (here under a plain file) is one line naming the flag, exit code 2."""
+    (tmp_path / "file").write_text("")
+    argv = [a.format(blocked=tmp_path / "file", tmp=tmp_path) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"tsallis-lab: error: {flag} ")
+    assert not (tmp_path / "lm" / "lm_smoke").exists()  # the lm study did not start

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 PROG = "tsallis-lab"
 
@@ -44,6 +45,50 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own usage errors: one line, exit 2
         raise UsageError(message)
+
+
+class ScriptParser(argparse.ArgumentParser):
+    """The parser of the scripts in experiments/: a usage error is one line on stderr and exit code 2 (plain
+    argparse prints the usage block first)."""
+
+    def error(self, message):
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def writable_dir(path, flag: str) -> Path:
+    """``path`` as a folder this process can write into, created when missing, checked before any work is
+    done; else a one-line ``UsageError`` naming ``flag``."""
+    import tempfile
+
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: not a folder that can be written ({exc.strerror or exc})") from None
+    return folder
+
+
+def writable_file(path, flag: str) -> Path:
+    """``path`` as a file this process can write (its folder must exist; the file is not left behind when it
+    did not exist), checked before any work is done; else a one-line ``UsageError`` naming ``flag``."""
+    file = Path(path)
+    if file.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory, expected a file path")
+    parent = file.parent if str(file.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"{flag} {path}: directory {parent} does not exist")
+    existed = file.exists()
+    try:
+        with open(file, "a"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: not writable ({exc.strerror or exc})") from None
+    if not existed:
+        file.unlink()
+    return file
 
 
 def command_module(name: str):

@@ -101,6 +101,14 @@ def figures_dir(out: str, figures: str | None) -> Path | None:
     return Path(DEFAULT_FIGURES) if Path(out) == Path(DEFAULT_OUT) else Path(out) / "figures"
 
 
+def output_dirs(out: str, figures: str | None) -> tuple[Path, Path | None]:
+    """``--out`` and the figures folder (``figures_dir``), each created and checked writable before any work."""
+    from tsallis_theory.cli import writable_dir
+
+    folder = figures_dir(out, figures)
+    return writable_dir(out, "--out"), None if folder is None else writable_dir(folder, "--figures")
+
+
 def study_command(name: str):
     """``(configure, run)`` of the command for study ``name``."""
 
@@ -116,9 +124,9 @@ def study_command(name: str):
     def run(args) -> int:
         module = study()
         cfg = config_from_args(module, args)
-        rows = module.run(cfg, Path(args.out), fresh=args.fresh, progress=not args.no_progress)
+        out, figures = output_dirs(args.out, args.figures)
+        rows = module.run(cfg, out, fresh=args.fresh, progress=not args.no_progress)
         print(module.summary(rows, cfg))
-        figures = figures_dir(args.out, args.figures)
         if figures is not None:
             from tsallis_theory.plots import draw_figures
 

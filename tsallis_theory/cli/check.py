@@ -14,10 +14,11 @@ import argparse
 import os
 from pathlib import Path
 
-from tsallis_theory.cli import UsageError
+from tsallis_theory.cli import UsageError, writable_dir, writable_file
 
 # The committed result rows of the studies that the ledger reads rather than recomputes (the LM runs).
 DEFAULT_RESULTS = "experiments/results"
+DEFAULT_WORK = "results"
 
 DEFAULT_JOBS = min(2, os.cpu_count() or 1)
 
@@ -30,18 +31,6 @@ def _jobs(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {text!r}")
     return n
-
-
-def _writable_file(path: str) -> Path:
-    p = Path(path)
-    parent = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise UsageError(f"--json {path}: is a directory, expected a file path")
-    if not parent.is_dir():
-        raise UsageError(f"--json {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise UsageError(f"--json {path}: not writable")
-    return p
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -78,9 +67,8 @@ def run(args) -> int:
     if args.rules:
         print(L.rules_markdown(selected))
         return 0
-    json_path = _writable_file(args.json) if args.json else None
-    ctx = L.CheckContext(tier="full" if args.full else "fast", results_dir=Path(args.results),
-                         work_dir=Path(args.work))
+    json_path = writable_file(args.json, "--json") if args.json else None
+    ctx = ledger_context(args, "full" if args.full else "fast")
     rows = run_ledger(selected, ctx, progress=not args.no_progress, jobs=args.jobs)
     print(format_ledger(rows))
     if json_path is not None:
@@ -91,14 +79,26 @@ def run(args) -> int:
     return 1 if any(r.verdict.status == L.ERROR for r in rows) else 0
 
 
+def ledger_context(args, tier: str):
+    """The CheckContext of ``check`` and ``report``: an explicit ``--results`` must be a folder and an explicit
+    ``--work`` a folder that can be written, both checked before any check runs."""
+    from tsallis_theory.ledger.claims import CheckContext
+
+    if args.results != DEFAULT_RESULTS and not Path(args.results).is_dir():
+        raise UsageError(f"--results {args.results}: no such directory")
+    if args.work != DEFAULT_WORK:
+        writable_dir(args.work, "--work")
+    return CheckContext(tier=tier, results_dir=Path(args.results), work_dir=Path(args.work))
+
+
 def add_ledger_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that ``check`` and ``report`` share."""
     parser.add_argument("--full", action="store_true", help="thorough tier (slower, tighter evidence)")
     parser.add_argument("--only", nargs="+", metavar="ID", help="claim IDs to check (default: all)")
     parser.add_argument("--results", default=DEFAULT_RESULTS, metavar="DIR",
                         help=f"result rows the checks read (default: the committed rows, {DEFAULT_RESULTS})")
-    parser.add_argument("--work", default="results", metavar="DIR",
-                        help="where checks write what they compute on the fly (default: results)")
+    parser.add_argument("--work", default=DEFAULT_WORK, metavar="DIR",
+                        help=f"where checks write what they compute on the fly (default: {DEFAULT_WORK})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N",
                         help=f"worker processes for the checks (default: {DEFAULT_JOBS}; 1 runs them in this process)")

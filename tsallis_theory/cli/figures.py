@@ -39,9 +39,12 @@ def _rows_of(study: str, results: Path) -> dict[str | None, list[dict]]:
 def run(args) -> int:
     from tsallis_theory.plots import STUDIES, draw_figures
 
-    results, out = Path(args.results), Path(args.figures)
+    from tsallis_theory.cli import writable_dir
+
+    results = Path(args.results)
     if not results.is_dir():
         raise ValueError(f"--results {results}: no such directory")
+    out = writable_dir(args.figures, "--figures")
     for study in STUDIES:
         sets = _rows_of(study, results)
         if not sets:

@@ -76,16 +76,19 @@ def _config(study, args):
 def run(args) -> int:
     study = _study()
     cfg = _config(study, args)
-    from tsallis_theory.cli._study import figures_dir
+    from tsallis_theory.cli import writable_dir
+    from tsallis_theory.cli._study import figures_dir, output_dirs
 
-    out, figures = Path(args.out), figures_dir(args.out, args.figures)
-    if args.plan:
+    if args.plan:  # reads the rows, writes nothing
         methods = tuple(args.methods) if args.methods else None
-        print(study.describe_work(study.work(cfg, methods, study.done_runs(cfg, out, args.fresh)), cfg))
+        print(study.describe_work(study.work(cfg, methods, study.done_runs(cfg, Path(args.out), args.fresh)), cfg))
         return 0
+    if args.figures_only and figures_dir(args.out, args.figures) is None:
+        raise ValueError("--figures-only needs a figures folder (--figures DIR)")
+    out, figures = output_dirs(args.out, args.figures)
+    if args.ckpt:
+        writable_dir(args.ckpt, "--ckpt")
     if args.figures_only:
-        if figures is None:
-            raise ValueError("--figures-only needs a figures folder (--figures DIR)")
         rows = study.read_runs(out, cfg.name)
     else:
         from tsallis_theory.results import TimeLimitReached

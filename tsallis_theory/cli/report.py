@@ -14,8 +14,8 @@ import inspect
 import re
 from pathlib import Path
 
-from tsallis_theory.cli import UsageError
-from tsallis_theory.cli.check import add_ledger_arguments, format_ledger
+from tsallis_theory.cli import UsageError, writable_dir
+from tsallis_theory.cli.check import add_ledger_arguments, format_ledger, ledger_context
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -68,15 +68,12 @@ def run(args) -> int:
             selected = L.select(args.only)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot create directory ({exc.strerror})") from None
+    writable_dir(out, "--out")
     if not args.from_json:
         from tsallis_theory.ledger.runner import run_ledger
 
         tier = "full" if args.full else "fast"
-        ctx = L.CheckContext(tier=tier, results_dir=Path(args.results), work_dir=Path(args.work))
+        ctx = ledger_context(args, tier)
         rows = run_ledger(selected, ctx, progress=not args.no_progress, jobs=args.jobs)
         doc = ledger_json(rows, tier)
         print(format_ledger(rows))
