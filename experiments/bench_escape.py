@@ -20,7 +20,6 @@ closed form. (docs/spec.md §10: raw-P solves are silently wrong at small p0.)
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
@@ -32,6 +31,7 @@ from scipy import integrate
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tsallis_theory._config import enable_x64  # noqa: E402
+from tsallis_theory.cli import ScriptParser  # noqa: E402
 from tsallis_theory.flow import escape_time  # noqa: E402
 from tsallis_theory.symbolic.dynamics import sigmoid_escape_time_closed_form  # noqa: E402
 
@@ -62,7 +62,7 @@ def rel_err(values, exact):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ScriptParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 q × 4 p0 (smoke test)")
     args = parser.parse_args(argv)
     enable_x64()

@@ -6,7 +6,6 @@ over the same pools, in the same run. Prints the ratio.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import jax
@@ -16,16 +15,23 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 from tsallis_theory import estimators as E  # noqa: E402
+from tsallis_theory.cli import ScriptParser  # noqa: E402
 from tsallis_theory.estimators import sweeps as S  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = ScriptParser(description=__doc__)
     ap.add_argument("--pools", type=int, default=20000)
     ap.add_argument("--loop-pools", type=int, default=2000, help="pools timed in the Python loop (extrapolated)")
     ap.add_argument("--m", type=int, default=32)
     ap.add_argument("--q", type=float, default=0.5)
     args = ap.parse_args()
+    if args.pools < 1 or args.loop_pools < 1:
+        ap.error(f"--pools and --loop-pools must be >= 1; got {args.pools} and {args.loop_pools}")
+    if args.m < 2:
+        ap.error(f"--m must be >= 2 (leave-one-out needs two rollouts); got {args.m}")
+    if not 0 <= args.q <= 1:  # also rejects NaN
+        ap.error(f"--q must be in [0, 1]; got {args.q}")
     model = S.SOFT_MODEL
     pools = E.testbed.sample_pools(jax.random.PRNGKey(0), model, args.m, args.pools)
     lw = model.log_w[pools]

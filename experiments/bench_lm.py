@@ -26,13 +26,13 @@ of what this count gives, for the gpu task.)
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tsallis_theory.cli import ScriptParser  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     from tsallis_theory.lm.transformer import Transformer, flops_per_token, step_tokens, train_step_flops
     from tsallis_theory.studies.lm import PRESETS
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ScriptParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
     ap.add_argument("--steps", type=int, default=20, help="steps per timed chunk")
     ap.add_argument("--runs", type=int, default=16, help="runs in the batch (batched against sequential)")

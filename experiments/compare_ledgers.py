@@ -9,10 +9,14 @@ reported but do not fail the comparison unless ``--evidence`` is given.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tsallis_theory.cli import ScriptParser  # noqa: E402
 
 
 def _walk(a, b, path, out, rtol, atol):
@@ -57,8 +61,20 @@ def compare(before: dict, after: dict, rtol: float, atol: float, subset: bool = 
     return status, numbers, evidence
 
 
+def _ledger(ap, name: str, path: str) -> dict:
+    """The ledger JSON at ``path`` (tsallis-lab check --json), or a one-line usage error naming ``name``."""
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, json.JSONDecodeError) as exc:
+        ap.error(f"{name} {path}: not a readable JSON file ({getattr(exc, 'strerror', None) or exc})")
+    if not isinstance(doc, dict) or not isinstance(doc.get("claims"), list):
+        ap.error(f"{name} {path}: not a ledger (no 'claims' list; write one with tsallis-lab check --json)")
+    return doc
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ScriptParser(description=__doc__.splitlines()[0])
     ap.add_argument("before")
     ap.add_argument("after")
     ap.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance for numbers (default 1e-9)")
@@ -66,7 +82,9 @@ def main(argv=None) -> int:
     ap.add_argument("--subset", action="store_true", help="compare only the claims in AFTER (a run with --only)")
     ap.add_argument("--evidence", action="store_true", help="also fail when an evidence text differs")
     args = ap.parse_args(argv)
-    before, after = (json.load(open(p)) for p in (args.before, args.after))
+    if not (args.rtol >= 0 and args.atol >= 0):  # also rejects NaN
+        ap.error(f"--rtol and --atol must be >= 0; got {args.rtol} and {args.atol}")
+    before, after = (_ledger(ap, name, p) for name, p in (("BEFORE", args.before), ("AFTER", args.after)))
     status, numbers, evidence = compare(before, after, args.rtol, args.atol, args.subset)
     for line in status + numbers + evidence:
         print(line)

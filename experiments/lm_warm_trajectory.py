@@ -14,18 +14,24 @@ depends on the precision: docs/lm.md, "Base checkpoints"). Prints one line per m
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tsallis_theory.cli import ScriptParser  # noqa: E402
+
+
+def _given(value, default):
+    """The flag's value when given (0 included, so that the config's validation judges it), else the default."""
+    return default if value is None else value
+
 
 def main(argv=None) -> int:
     from tsallis_theory.studies.lm import PRESETS
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ScriptParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
     ap.add_argument("--modulus", type=int, help="m of the task (default: the preset's)")
     ap.add_argument("--chain-length", type=int, help="L of the task (default: the preset's)")
@@ -51,14 +57,16 @@ def main(argv=None) -> int:
     enable_x64()
     cfg = PRESETS[args.preset]
     try:
-        task = TaskConfig(modulus=args.modulus or cfg.task.modulus, chain_length=args.chain_length or cfg.task.chain_length)
+        task = TaskConfig(modulus=_given(args.modulus, cfg.task.modulus),
+                          chain_length=_given(args.chain_length, cfg.task.chain_length))
         pre = pretrain_of(cfg)
         if args.stage == "A":
             # one far warm target keeps stage A measuring every --every steps; it never ends the stage early
             pre = dataclasses.replace(pre, warm_p0_targets=(min(0.999 * pre.warm_digit_frac, 0.99),),
                                       measure_every=args.every, warm_max_steps=args.max_steps)
         else:
-            pre = dataclasses.replace(pre, slip_rate=args.slip_rate or pre.slip_rate, lr_slip=args.lr or pre.lr_slip,
+            pre = dataclasses.replace(pre, slip_rate=_given(args.slip_rate, pre.slip_rate),
+                                      lr_slip=_given(args.lr, pre.lr_slip),
                                       slip_p0_targets=(args.until,), slip_max_steps=args.max_steps,
                                       measure_every=args.every)
     except ValueError as exc:

@@ -103,3 +103,26 @@ def test_an_unwritable_or_missing_folder_is_a_usage_error_before_any_work(tmp_pa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"tsallis-lab: error: {flag} ")
     assert not (tmp_path / "lm" / "lm_smoke").exists()  # the lm study did not start
+
+
+@pytest.mark.parametrize("script, argv, message", [
+    ("compare_ledgers", ["{tmp}/missing.json", "{tmp}/missing.json"], "BEFORE {tmp}/missing.json: not a readable JSON"),
+    ("compare_ledgers", ["{tmp}/list.json", "{tmp}/list.json"], "BEFORE {tmp}/list.json: not a ledger"),
+    ("compare_ledgers", ["{tmp}/list.json", "{tmp}/list.json", "--rtol", "nan"], "--rtol and --atol must be >= 0"),
+    ("lm_warm_trajectory", ["--preset", "smoke", "--modulus", "0"], "modulus must be in [2, 64]; got 0"),
+    ("bench_estimators", ["--q", "nan"], "--q must be in [0, 1]; got nan"),
+    ("bench_lm", ["--preset", "smoke", "--steps", "0"], "--steps, --runs and --repeat must be >= 1"),
+])
+def test_experiment_scripts_reject_bad_input_in_one_line(tmp_path, script, argv, message):
+    """The scripts in experiments/ answer bad input as the CLI does: one line on stderr naming the argument
+    and its range, exit code 2, no usage block, no traceback; a 0 is judged, never replaced by a default."""
+    from pathlib import Path
+
+    (tmp_path / "list.json").write_text("[1, 2]")
+    root = Path(__file__).resolve().parents[1]
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    proc = subprocess.run([sys.executable, str(root / "experiments" / f"{script}.py"), *argv], capture_output=True,
+                          text=True, timeout=300)
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1, proc.stderr
+    assert err[0].startswith(f"{script}.py: error: ") and message.format(tmp=tmp_path) in err[0]
