@@ -156,3 +156,12 @@ def test_sigmoid_property_any_q_p0_target(q, log10_p0, target):
     exact = sigmoid_escape_time_closed_form(q, p0, target)
     assert escape_time("sigmoid", q, p0, target, method="quad") == pytest.approx(exact, rel=1e-11)
     assert escape_time("sigmoid", q, p0, target, method="ode-lnp") == pytest.approx(exact, rel=1e-9)
+
+
+@pytest.mark.parametrize("q, p0, delta", [(0.5, 0.1, 0.999999), (0.0, 1e-6, 0.99999), (1.0, 1e-12, 0.9999999)])
+def test_quadrature_finds_the_peak_of_a_target_near_one(q, p0, delta):
+    """With δ near 1 the sigmoid's ‖s‖² = (1 − P)² → 0 puts a peak of width 1 − δ at the end of the ln-P
+    interval, which plain adaptive quadrature misses (it returned 13.8 for 1.0e6); the escape time must still
+    equal the ₂F₁ closed form (mpmath), to 1e-9 relative."""
+    t = float(escape_time("sigmoid", q, p0, delta, method="quad"))
+    assert t == pytest.approx(sigmoid_escape_time_closed_form(q, p0, delta), rel=1e-9)

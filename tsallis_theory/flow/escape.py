@@ -98,8 +98,14 @@ def quad_time(score_sq_from_log_p, q, log_p0, log_target):
         def integrand(u, a=a):
             return np.exp(-a * (u - log_p0)) / score_sq_from_log_p(u)
 
-        val, _ = integrate.quad(integrand, log_p0, log_target, epsabs=0.0, epsrel=QUAD_EPSREL, limit=500)
-        out[i] = np.exp(-a * log_p0) * val
+        res = integrate.quad(integrand, log_p0, log_target, epsabs=0.0, epsrel=QUAD_EPSREL, limit=500,
+                             full_output=1)
+        if len(res) > 3:
+            # quad flagged the integral (a target near 1, where ‖s‖² → 0 at ln P → 0⁻ makes a peak narrower
+            # than its subdivision): redo it in v = ln(−u), where that peak is a smooth exponential
+            res = integrate.quad(lambda v: integrand(-np.exp(v)) * np.exp(v), np.log(-log_target),
+                                 np.log(-log_p0), epsabs=0.0, epsrel=QUAD_EPSREL, limit=500, full_output=1)
+        out[i] = np.exp(-a * log_p0) * res[0]
     return out
 
 
