@@ -68,7 +68,7 @@ def test_study_commands_reject_bad_arguments_with_exit_2(capsys, tmp_path):
     assert main(["estimators", "--max-m", "4", "--out", str(tmp_path)]) == 2
     assert main(["atlas", "--group", "1", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "max_m" in err[0] and "[16, 512]" in err[0] and "group" in err[1]
+    assert len(err) == 2 and "--max-m" in err[0] and "[16, 512]" in err[0] and "--group" in err[1]
     assert not list(tmp_path.iterdir())  # rejected before any row is written
 
 

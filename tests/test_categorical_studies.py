@@ -124,12 +124,12 @@ def test_noise_cli_smoke_answers_a_single_question(tmp_path, capsys):
     (["noise", "--eps", "0.7"], "eps must be in (0, 0.5)"),
     (["noise", "--q", "1.5"], "q must be in (0, 1]"),
     (["noise", "--q", "0"], "q must be in (0, 1]"),
-    (["noise", "--escort-alpha", "0.5", "0.6"], "escort_alpha must hold >= 2 positive values summing to 1"),
+    (["noise", "--escort-alpha", "0.5", "0.6"], "--escort-alpha must hold >= 2 positive values summing to 1"),
     (["schedule", "--eps", "0"], "eps must be in (0, 0.5)"),
-    (["schedule", "--fixed-qs", "0", "1", "2"], "fixed_qs must be in [0, 1]"),
-    (["schedule", "--fixed-qs", "0.5"], "fixed_qs must include 0 and 1"),
-    (["schedule", "--p0-min", "0.5"], "p0_min, p0_max must satisfy"),
-    (["schedule", "--n-examples", "1"], "n_examples must be an integer >= 2"),
+    (["schedule", "--fixed-qs", "0", "1", "2"], "--fixed-qs must be in [0, 1]"),
+    (["schedule", "--fixed-qs", "0.5"], "--fixed-qs must include 0 and 1"),
+    (["schedule", "--p0-min", "0.5"], "--p0-min, p0_max must satisfy"),
+    (["schedule", "--n-examples", "1"], "--n-examples must be an integer >= 2"),
 ])
 def test_cli_bad_input_exit_2(args, needle, tmp_path, capsys):
     assert main(args + ["--out", str(tmp_path), "--figures", str(tmp_path), "--no-progress"]) == 2

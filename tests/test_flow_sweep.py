@@ -169,14 +169,14 @@ def test_figures_return_none_when_the_rows_hold_nothing_for_them(tmp_path):
 def test_cli_flow_bad_input_exit_2_one_line(tmp_path, capsys, argv, word):
     code = main(["flow", "--preset", "smoke", "--out", str(tmp_path), "--figures", "", "--no-progress", *argv])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith(f"tsallis-lab: error: {word} ")
+    assert code == 2 and len(err) == 1 and err[0].startswith(f"tsallis-lab: error: --{word} ")
 
 
 def test_cli_flow_bad_input_subprocess():
     proc = subprocess.run([sys.executable, "-m", "tsallis_theory.cli", "flow", "--qs", "-1", "--no-progress"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines() == ["tsallis-lab: error: qs must be in [0, 1]; got -1"]
+    assert proc.stderr.strip().splitlines() == ["tsallis-lab: error: --qs must be in [0, 1]; got -1"]
 
 
 def _ctx(tmp_path):

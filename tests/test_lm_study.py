@@ -329,7 +329,7 @@ def test_config_validate_names_the_field(field, value, match):
     (["lm", "--preset", "huge"], "invalid choice"),
     (["lm", "--methods", "garl-2"], "q must be in [0, 1]"),
     (["lm", "--max-steps", "0"], "--max-steps must be >= 1"),
-    (["lm", "--noise-eps", "0.7"], "noise_eps must be in [0, 0.5)"),
+    (["lm", "--noise-eps", "0.7"], "--noise-eps must be in [0, 0.5)"),
     (["lm", "--figures-only", "--out", "/nonexistent"], "no LM run rows in /nonexistent/lm_smoke/runs.jsonl"),
 ])
 def test_cli_bad_input_exit_2(argv, text, capsys):

@@ -75,7 +75,7 @@ def test_bad_method_is_a_one_line_error_naming_it(attr, prop):
 def test_lab_names_are_protected_and_parameters_checked():
     with pytest.raises(ValueError, match="lab's own methods"):
         E.declare(E.Method("garl", byo_method.clipped_garl))
-    with pytest.raises(ValueError, match="needs q="):
+    with pytest.raises(ValueError, match=r"needs q \(in \[0, 1\]\); none was given"):
         A.expected_amplification(SPEC, 0.1, 4)
     with pytest.raises(ValueError, match="package.module:function"):
         E.get_method("no_such_method")

@@ -77,7 +77,15 @@ def config_from_args(study, args):
         if value is not None:
             changes[f.name] = tuple(value) if nargs == "+" else value
     cfg = dataclasses.replace(cfg, **changes)
-    cfg.validate()
+    try:
+        cfg.validate()
+    except ValueError as exc:  # the message starts with the field's name: say the flag instead
+        text = str(exc)
+        for f, _, _ in flag_fields(study.Config):
+            if text.startswith(f.name) and not text[len(f.name):len(f.name) + 1].isidentifier():
+                text = "--" + f.name.replace("_", "-") + text[len(f.name):]
+                break
+        raise ValueError(text) from None
     return cfg
 
 

@@ -83,16 +83,18 @@ def run(args) -> int:
         methods = tuple(args.methods) if args.methods else None
         print(study.describe_work(study.work(cfg, methods, study.done_runs(cfg, Path(args.out), args.fresh)), cfg))
         return 0
-    if args.figures_only and figures_dir(args.out, args.figures) is None:
-        raise ValueError("--figures-only needs a figures folder (--figures DIR)")
-    out, figures = output_dirs(args.out, args.figures)
-    if args.ckpt:
-        writable_dir(args.ckpt, "--ckpt")
-    if args.figures_only:
-        rows = study.read_runs(out, cfg.name)
+    if args.figures_only:  # reads the rows (an error when there are none), then writes the figures only
+        figures = figures_dir(args.out, args.figures)
+        if figures is None:
+            raise ValueError("--figures-only needs a figures folder (--figures DIR)")
+        rows = study.read_runs(Path(args.out), cfg.name)
+        figures = writable_dir(figures, "--figures")
     else:
         from tsallis_theory.results import TimeLimitReached
 
+        out, figures = output_dirs(args.out, args.figures)
+        if args.ckpt:
+            writable_dir(args.ckpt, "--ckpt")
         try:
             rows = study.run(cfg, out, fresh=args.fresh, progress=not args.no_progress,
                              methods=tuple(args.methods) if args.methods else None, ckpt=args.ckpt,

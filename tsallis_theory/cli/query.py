@@ -54,6 +54,7 @@ def _check_int(flag: str, value: int, low: int) -> int:
 
 # --- escape time ------------------------------------------------------------------------------------------
 
+MAX_GROUP = 1024  # the largest group size G of an amplification query, as in the atlas study
 _LOG_T_MAX = 700.0  # ln of the largest escape time a query computes (float64 overflows at e^709.8)
 
 
@@ -140,7 +141,7 @@ _POPULATION_LAWS = {
 def _configure_amplification(p) -> None:
     p.add_argument("--method", required=True, help="a method of tsallis_theory.atlas (garl, grpo, rloo, ...)")
     p.add_argument("--P", "--p", dest="p", type=_number, required=True, help="success probability P in (0, 1)")
-    p.add_argument("--G", "--g", dest="g", type=_integer, required=True, help="group size G >= 2")
+    p.add_argument("--G", "--g", dest="g", type=_integer, required=True, help=f"group size G in [2, {MAX_GROUP}]")
     p.add_argument("--q", type=_number, help="commitment q in [0, 1] (garl, garl_rloo, paft)")
     p.add_argument("--k", type=_integer, help="k of pass_at_k, in [1, G]")
     p.add_argument("--T", dest="T", type=_integer, help="truncation T of maxrl, in [1, G]")
@@ -156,6 +157,8 @@ def _amplification(args) -> dict:
 
     V.check_range("--P", args.p, 0.0, 1.0, low_open=True, high_open=True)
     g = _check_int("G", args.g, 2)
+    if g > MAX_GROUP:  # the exact expectation sums over every count of successes: memory grows with G
+        raise ValueError(f"--G must be an integer in [2, {MAX_GROUP}] (as in the atlas study); got {g}")
     params = {"q": args.q, "k": args.k, "T": args.T, "n": args.n}
     if args.q is not None:
         V.check_range("--q", args.q, *V.Q_RANGE)

@@ -93,7 +93,8 @@ class Method:
         for need in self.needs:
             value = given.get(need)
             if value is None:
-                raise ValueError(f"method {self.name!r} needs {need}=...")
+                allowed = "in [0, 1]" if need == "q" else "an integer in [1, G]"
+                raise ValueError(f"method {self.name!r} needs {need} ({allowed}); none was given")
             if need == "q":
                 V.check_range("q", value, *V.Q_RANGE)
             elif need in _INTEGER_PARAMS:

@@ -138,9 +138,10 @@ class Config:
         bases = self.pretrain.base_names()
         for f, names in (("noise_base", (self.noise_base,)), ("warm_base", (self.warm_base,)),
                          ("cold_side_bases", self.cold_side_bases)):
+            allowed = [x for x in bases if x.startswith("cold-")] if f == "cold_side_bases" else bases
             for b in names:
-                if b not in bases or (f == "cold_side_bases" and not b.startswith("cold-")):
-                    raise ValueError(f"{f}: unknown base {b!r}; the bases are {', '.join(bases)}")
+                if b not in allowed:
+                    raise ValueError(f"{f}: unknown base {b!r}; it must be one of {', '.join(allowed)}")
         if int(self.batch_runs) < 0:
             raise ValueError(f"batch_runs must be >= 0 (1: one run at a time, 0: automatic); got {self.batch_runs}")
         if self.max_steps is not None and int(self.max_steps) < 1:

@@ -81,7 +81,7 @@ class Config:
             raise ValueError("fixed_qs must include 0 and 1 (the stepwise runs are compared with both poles); got "
                              + " ".join(f"{q:g}" for q in self.fixed_qs))
         for name in ("switch_times", "anneal_times", "t_end"):
-            V.check_range(name, getattr(self, name), 0.0, low_open=True)
+            V.check_range(name, getattr(self, name), 0.0, low_open=True, high_open=True)
         self.scenario()  # its own range checks
         keys = [s.key() for s in self.schedules()]
         if len(set(keys)) != len(keys):
