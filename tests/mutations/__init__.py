@@ -21,12 +21,15 @@ class Mutation:
       claim: the claim ID that must come out REFUTED.
       apply: ``apply(monkeypatch)`` plants the error.
       what: one line: the error, in the formula's terms.
+      says: text the REFUTED verdict's evidence must contain (what failed: evidence is built in the branch
+        that chose the status); empty for no requirement.
     """
 
     name: str
     claim: str
     apply: Callable[[Any], None]
     what: str
+    says: str = ""
 
 
 def plant(monkeypatch, target: str, make: Callable[[Any], Any]) -> None:
