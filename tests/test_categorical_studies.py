@@ -124,6 +124,7 @@ def test_noise_cli_smoke_answers_a_single_question(tmp_path, capsys):
     (["noise", "--eps", "0.7"], "eps must be in (0, 0.5)"),
     (["noise", "--q", "1.5"], "q must be in (0, 1]"),
     (["noise", "--q", "0"], "q must be in (0, 1]"),
+    (["noise", "--q", "0.002", "--eps", "0.1"], "--q must be >= 0.00382 at eps = 0.1"),  # p̃* would underflow
     (["noise", "--escort-alpha", "0.5", "0.6"], "--escort-alpha must hold >= 2 positive values summing to 1"),
     (["schedule", "--eps", "0"], "eps must be in (0, 0.5)"),
     (["schedule", "--fixed-qs", "0", "1", "2"], "--fixed-qs must be in [0, 1]"),

@@ -75,6 +75,15 @@ class Config:
         for name in ("q", "escort_qs", "time_qs"):  # at q = 0 the equilibrium is the clean vertex, p̃* = 0
             V.check_range(name, getattr(self, name), 0.0, 1.0, low_open=True)
         V.check_range("path_qs", self.path_qs, 0.0, 1.0)
+        # the flows divide by the equilibrium p̃* ≈ (ε/(1−ε))^{1/q}: below 1e-250 float64 cannot carry them
+        for name, qs, epss in (("q", self.q, self.eps), ("path_qs", self.path_qs, (self.path_eps,)),
+                               ("time_qs", self.time_qs, (self.path_eps,))):
+            for eps in epss:
+                q_min = float(np.log((1.0 - eps) / eps) / np.log(1e250))
+                if any(0.0 < q < q_min for q in qs):
+                    raise ValueError(f"{name} must be >= {q_min:.3g} at eps = {eps:g} (or 0 where allowed): below "
+                                     f"it the equilibrium contamination (ε/(1−ε))^(1/q) is under 1e-250; got "
+                                     f"{' '.join(f'{q:g}' for q in qs)}")
         V.check_range("p_tilde0", self.p_tilde0, 0.0, 0.5, low_open=True, high_open=True)
         V.check_range("eta_fracs", self.eta_fracs, 0.0, 1.0, low_open=True, high_open=True)
         V.check_range("p0_fracs", self.p0_fracs, 0.0, 1.0, low_open=True, high_open=True)
