@@ -27,7 +27,9 @@ def test_check_only_writes_json(tmp_path, capsys):
 def test_unknown_claim_is_usage_error(capsys):
     assert main(["check", "--only", "NOPE"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "unknown claim ID NOPE" in err[0]
+    assert len(err) == 1 and err[0].startswith("tsallis-lab: error: --only: unknown claim ID NOPE")
+    assert main(["check", "--only", "DIR", "--json", ""]) == 2  # an empty path is not "no JSON"
+    assert capsys.readouterr().err.strip() == "tsallis-lab: error: --json needs a file path; got ''"
 
 
 def test_unwritable_json_is_usage_error(tmp_path, capsys):

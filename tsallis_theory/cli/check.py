@@ -63,10 +63,12 @@ def run(args) -> int:
     try:
         selected = L.select(args.only)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--only: {exc}") from None
     if args.rules:
         print(L.rules_markdown(selected))
         return 0
+    if args.json == "":
+        raise UsageError("--json needs a file path; got ''")
     json_path = writable_file(args.json, "--json") if args.json else None
     ctx = ledger_context(args, "full" if args.full else "fast")
     rows = run_ledger(selected, ctx, progress=not args.no_progress, jobs=args.jobs)

@@ -67,7 +67,7 @@ def run(args) -> int:
         try:
             selected = L.select(args.only)
         except ValueError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(f"--only: {exc}") from None
     writable_dir(out, "--out")
     if not args.from_json:
         from tsallis_theory.ledger.runner import run_ledger
