@@ -131,6 +131,8 @@ def test_noise_cli_smoke_answers_a_single_question(tmp_path, capsys):
     (["schedule", "--fixed-qs", "0.5"], "--fixed-qs must include 0 and 1"),
     (["schedule", "--p0-min", "0.5"], "--p0-min, p0_max must satisfy"),
     (["schedule", "--n-examples", "1"], "--n-examples must be an integer >= 2"),
+    (["schedule", "--t-end", "1e300"], "--t-end must be in (0, 1e+09]; got 1e+300"),
+    (["schedule", "--switch-times", "inf"], "--switch-times must be in (0, inf); got inf"),
 ])
 def test_cli_bad_input_exit_2(args, needle, tmp_path, capsys):
     assert main(args + ["--out", str(tmp_path), "--figures", str(tmp_path), "--no-progress"]) == 2

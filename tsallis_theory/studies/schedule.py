@@ -24,6 +24,7 @@ from tsallis_theory.studies._fields import config_field
 
 STUDY = "schedule"
 _SCENARIO = Scenario()
+T_END_MAX = 1e9  # the longest training horizon (flow time) a schedule study takes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +40,8 @@ class Config:
                                  f"{_SCENARIO.p0_min:g})", "P")
     p0_max: float = config_field(_SCENARIO.p0_max, f"warmest initial P(gold), in [p0_min, 1/3) (default "
                                  f"{_SCENARIO.p0_max:g})", "P")
-    t_end: float = config_field(_SCENARIO.t_end, f"training horizon (flow time), > 0 (default {_SCENARIO.t_end:g})",
+    t_end: float = config_field(_SCENARIO.t_end, f"training horizon (flow time), in (0, {T_END_MAX:g}] (default "
+                                                 f"{_SCENARIO.t_end:g})",
                                 "T")
     n_grid: int = config_field(60, "points of the recorded curves, >= 10 (default 60)", "N")
     fixed_qs: tuple[float, ...] = config_field((0.0, 0.5, 0.8, 1.0), "fixed-q schedules, each in [0, 1], including 0 "
@@ -82,6 +84,8 @@ class Config:
                              + " ".join(f"{q:g}" for q in self.fixed_qs))
         for name in ("switch_times", "anneal_times", "t_end"):
             V.check_range(name, getattr(self, name), 0.0, low_open=True, high_open=True)
+        if self.t_end > T_END_MAX:  # the run time grows with the horizon (3.7 s at 1e12 on smoke; 1e300 hung)
+            raise ValueError(f"t_end must be in (0, {T_END_MAX:g}]; got {self.t_end:g}")
         self.scenario()  # its own range checks
         keys = [s.key() for s in self.schedules()]
         if len(set(keys)) != len(keys):
