@@ -221,6 +221,11 @@ def test_near_opt_check_fails_when_times_differ_across_q(tmp_path, monkeypatch):
               for r in rows]
     monkeypatch.setitem(checks._MEMO, "ledger", skewed)
     assert checks.verify_near_opt(_ctx(tmp_path)).status == L.REFUTED
+    # one passage time that is not a number: its spread is not within the bound
+    near = [i for i, r in enumerate(rows) if r["kind"] == "near_opt" and r.get("applicable")]
+    one_nan = [dict(r, T=float("nan")) if i == near[len(near) // 2] else r for i, r in enumerate(rows)]
+    monkeypatch.setitem(checks._MEMO, "ledger", one_nan)
+    assert checks.verify_near_opt(_ctx(tmp_path)).status == L.REFUTED
 
 
 def test_numeric_flow_and_sigmoid_checks(tmp_path):

@@ -115,4 +115,5 @@ def near_opt_spread(rows):
             out[key] = None
             continue
         out.setdefault(key, []).append(r["T"])
-    return {k: (None if v is None else max(v) / min(v) - 1.0) for k, v in out.items()}
+    # np.max / np.min carry a NaN time through (Python's max and min may drop it)
+    return {k: (None if v is None else float(np.max(v) / np.min(v)) - 1.0) for k, v in out.items()}

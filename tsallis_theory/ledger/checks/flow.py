@@ -218,9 +218,9 @@ def verify_near_opt(ctx: CheckContext) -> Verdict:
         per_model.setdefault(m, {})[eps0] = s
     for m, d in per_model.items():
         eps = sorted(d, reverse=True)
-        over_bound = [e for e in eps if d[e] > e / (1 - e) * (1 + 1e-9)]
+        over_bound = [e for e in eps if not d[e] <= e / (1 - e) * (1 + 1e-9)]  # a NaN spread is not within
         growth = (d[eps[-1]] / eps[-1]) / (d[eps[0]] / eps[0]) if len(eps) > 1 else 1.0
-        if over_bound or growth > 1.5:
+        if over_bound or not growth <= 1.5:
             bad.append(m)
         per_model[m] = {"spread": {str(e): d[e] for e in eps}, "spread_over_eps0": {str(e): d[e] / e for e in eps},
                         "growth_of_spread_over_eps0": growth}
