@@ -114,6 +114,7 @@ def test_queries_write_no_files(tmp_path, monkeypatch, capsys):
      "--G must be an integer in [2, 1024]"),
     (["amplification", "--method", "garl", "--P", "0.1", "--G", "4"], "needs q (in [0, 1]); none was given"),
     (["amplification", "--method", "pass_at_k", "--P", "0.1", "--G", "4"], "needs k (an integer in [1, G])"),
+    (["amplification", "--method", "grpo", "--q", "0.5", "--P", "0.1", "--G", "4"], "method 'grpo' takes no --q"),
     (["bias", "--q", "0.5", "--M", "0", "--P", "0.1"], "--M must be an integer >= 1"),
     (["bias", "--q", "0.5", "--M", "4", "--P", "1.5"], "--P must be in (0, 1]"),
     (["bias", "--q", "0.5", "--M", "x", "--P", "0.1"], "not an integer"),

@@ -163,6 +163,12 @@ def _amplification(args) -> dict:
     if args.q is not None:
         V.check_range("--q", args.q, *V.Q_RANGE)
     given = {k: v for k, v in params.items() if v is not None}
+    from tsallis_theory.estimators import get_method
+
+    taken = get_method(args.method).params(given)
+    if set(given) - set(taken):  # a flag the method does not read would change nothing: say so
+        extra = ", ".join(f"--{k}" for k in given if k not in taken)
+        raise ValueError(f"method {args.method!r} takes no {extra}")
     value = float(expected_amplification(args.method, args.p, g, **given))
     if args.method in _POPULATION_LAWS:
         law = float(population_amplification(args.method, args.p, g=g, **given))
