@@ -98,7 +98,18 @@ class ResultsFile:
         return {_key(r["task_done"]) for r in self._lines() if "task_done" in r}
 
     def header(self) -> dict[str, Any] | None:
-        return next((r for r in self._lines() if "meta" in r), None)
+        """The header (the first line with "meta"), read without parsing the rows after it."""
+        if not self.path.exists():
+            return None
+        with open(self.path) as f:
+            for line in f:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if "meta" in row:
+                    return row
+        return None
 
     def made_by_this_revision(self) -> bool:
         """Whether the header's git revision is the current one and both are clean commits: only then do

@@ -60,10 +60,7 @@ def run(args) -> int:
     from tsallis_theory.ledger import claims as L
     from tsallis_theory.ledger.runner import run_ledger
 
-    try:
-        selected = L.select(args.only)
-    except ValueError as exc:
-        raise UsageError(f"--only: {exc}") from None
+    selected = selected_claims(args.only)
     if args.rules:
         print(L.rules_markdown(selected))
         return 0
@@ -79,6 +76,16 @@ def run(args) -> int:
         write_ledger_json(rows, ctx.tier, json_path)
         print(f"wrote {json_path}")
     return 1 if any(r.verdict.status == L.ERROR for r in rows) else 0
+
+
+def selected_claims(only):
+    """The claims ``--only`` names (all when None), or a one-line usage error naming the flag."""
+    from tsallis_theory.ledger import claims as L
+
+    try:
+        return L.select(only)
+    except ValueError as exc:
+        raise UsageError(f"--only: {exc}") from None
 
 
 def ledger_context(args, tier: str):

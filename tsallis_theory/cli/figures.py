@@ -37,9 +37,8 @@ def _rows_of(study: str, results: Path) -> dict[str | None, list[dict]]:
 
 
 def run(args) -> int:
-    from tsallis_theory.plots import STUDIES, draw_figures
-
     from tsallis_theory.cli import writable_dir
+    from tsallis_theory.plots import STUDIES, draw_figures
 
     results = Path(args.results)
     if not results.is_dir():

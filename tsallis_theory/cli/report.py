@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from tsallis_theory.cli import UsageError, writable_dir
-from tsallis_theory.cli.check import add_ledger_arguments, format_ledger, ledger_context
+from tsallis_theory.cli.check import add_ledger_arguments, format_ledger, ledger_context, selected_claims
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -64,10 +64,7 @@ def run(args) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     else:
-        try:
-            selected = L.select(args.only)
-        except ValueError as exc:
-            raise UsageError(f"--only: {exc}") from None
+        selected = selected_claims(args.only)
     writable_dir(out, "--out")
     if not args.from_json:
         from tsallis_theory.ledger.runner import run_ledger

@@ -82,10 +82,10 @@ class Config:
         if not {0.0, 1.0} <= set(self.fixed_qs):
             raise ValueError("fixed_qs must include 0 and 1 (the stepwise runs are compared with both poles); got "
                              + " ".join(f"{q:g}" for q in self.fixed_qs))
-        for name in ("switch_times", "anneal_times", "t_end"):
+        for name in ("switch_times", "anneal_times"):
             V.check_range(name, getattr(self, name), 0.0, low_open=True, high_open=True)
-        if self.t_end > T_END_MAX:  # the run time grows with the horizon (3.7 s at 1e12 on smoke; 1e300 hung)
-            raise ValueError(f"t_end must be in (0, {T_END_MAX:g}]; got {self.t_end:g}")
+        # the run time grows with the horizon (3.7 s at 1e12 on smoke; 1e300 did not end)
+        V.check_range("t_end", self.t_end, 0.0, T_END_MAX, low_open=True)
         self.scenario()  # its own range checks
         keys = [s.key() for s in self.schedules()]
         if len(set(keys)) != len(keys):
